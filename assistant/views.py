@@ -1,0 +1,29 @@
+"""Pages of the platform: home and health."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from assistant.health import run_checks
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Report each component's status; 200 only when all are ok."""
+    components = run_checks()
+    healthy = all(value == "ok" for value in components.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", "components": components},
+        status=200 if healthy else 503,
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page after sign-in."""
+    return render(request, "home.html")

@@ -1,0 +1,1 @@
+"""Retrieval: documents, access rules, ingestion and hybrid search."""

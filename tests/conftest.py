@@ -1,0 +1,133 @@
+"""Fixture people and real service processes for the suite.
+
+Alice is in HR. Bob is in Engineering. Charlie has no groups and should see only org-wide things.
+Carol is an admin: she manages documents, which does not widen what she can read.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SHARED = ROOT.parent / "shared"
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def groups(db):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import Group
+
+    return {name: Group.objects.create(name=name) for name in ("HR", "Engineering")}
+
+
+@pytest.fixture
+def alice(groups):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("alice", "alice@example.com", PASSWORD)
+    user.groups.add(groups["HR"])
+    return user
+
+
+@pytest.fixture
+def bob(groups):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("bob", "bob@example.com", PASSWORD)
+    user.groups.add(groups["Engineering"])
+    return user
+
+
+@pytest.fixture
+def charlie(db):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("charlie", "charlie@example.com", PASSWORD)
+
+
+@pytest.fixture
+def carol(db):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    return User.objects.create_superuser("carol", "carol@example.com", PASSWORD)
+
+
+def database_url_for_children() -> str:
+    """A DATABASE_URL pointing child processes at the test database."""
+    from django.db import connection
+
+    conf = connection.settings_dict
+    host = quote(str(conf["HOST"]), safe="")
+    return f"postgresql://{conf['USER']}@{host}:{conf['PORT'] or 5432}/{conf['NAME']}"
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """Environment for a child process that shares the test database and Redis."""
+    from django.conf import settings
+
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url_for_children(),
+        REDIS_URL=settings.REDIS_URL,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def start_worker(log_path: Path, *, queues: str = "default,ingest") -> subprocess.Popen[bytes]:
+    """Start a real Celery worker process on the test database; returns once it answers pings."""
+    from assistant.celery import app
+
+    log = log_path.open("ab")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "assistant", "worker", "-Q", queues,
+            "--concurrency", "1", "--pool", "prefork", "--loglevel", "INFO",
+            "--hostname", f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ],
+        cwd=ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited with {proc.returncode}; see {log_path}")
+        if app.control.ping(timeout=0.5):
+            return proc
+    proc.kill()
+    raise RuntimeError(f"worker did not answer within 90 s; see {log_path}")
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Terminate a child process, killing it if it does not stop in time."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup, django_db_blocker, tmp_path_factory
+) -> Iterator[subprocess.Popen[bytes]]:  # type: ignore[no-untyped-def]
+    """A real Celery worker process consuming both queues against the test database."""
+    from assistant.celery import app
+
+    # Tasks left in the queues by an interrupted earlier run would run against this run's rows.
+    app.control.purge()
+    proc = start_worker(tmp_path_factory.mktemp("worker") / "worker.log")
+    yield proc
+    stop_process(proc)
