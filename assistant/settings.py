@@ -122,7 +122,7 @@ try:
     MEDIA_ROOT = Path(env.env_str("ASSISTANT_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
     MEDIA_URL = "/media/"  # never served directly: documents are read through access checks
     STATIC_URL = "/static/"
-    STATIC_ROOT = VAR_DIR / "static"
+    STATIC_ROOT = Path(env.env_str("ASSISTANT_STATIC_ROOT", str(VAR_DIR / "static"))).resolve()
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -180,7 +180,6 @@ try:
     CELERY_TASK_TIME_LIMIT = env.env_int("CELERY_TASK_TIME_LIMIT", 900, minimum=1)
     CELERY_TASK_SOFT_TIME_LIMIT = env.env_int("CELERY_TASK_SOFT_TIME_LIMIT", 840, minimum=1)
     CELERY_TASK_DEFAULT_QUEUE = "default"
-    CELERY_TASK_QUEUES_NAMES = ("default", "ingest")
     CELERY_RESULT_EXPIRES = 3600
     CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
     # A task unacknowledged for longer than this is redelivered; must exceed the longest task.
