@@ -62,6 +62,8 @@ try:
         "django.contrib.messages",
         "django.contrib.staticfiles",
         "assistant",
+        "assistant.api",
+        "assistant.slack",
         "retrieval",
     ]
     MIDDLEWARE = [

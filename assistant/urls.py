@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from assistant import views
 
@@ -18,4 +18,8 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
+    path("documents/", include("retrieval.urls")),
+    path("slack/", include("assistant.slack.urls")),
+    path("", include("assistant.api.urls")),
+    path("", include("assistant.chat.urls")),
 ]

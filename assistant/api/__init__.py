@@ -1,0 +1,1 @@
+"""The HTTP API: per-user tokens, OpenAI-compatible chat completions, moderations, documents."""

@@ -1,0 +1,1 @@
+"""The browser chat: conversations, streamed answers, sources, feedback; staff audit pages."""

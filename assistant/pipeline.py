@@ -1,0 +1,396 @@
+"""The answering pipeline shared by every surface (web, API, Slack, command line).
+
+moderate the question → retrieve what the asker may read → scan passages for injected instructions →
+build the prompt → stream generation through the moderation of the output → check citations →
+persist the answer with its trace. `answer_stream` yields events as they happen; `answer` collects them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+
+import moderation
+from assistant.citations import check_citations
+from assistant.models import Conversation, Message, ModerationEvent, Surface
+from assistant.prompting import Turn, build_prompt, standalone_query
+
+logger = logging.getLogger(__name__)
+
+NOTHING_FOUND = "I found nothing on this in the documents you can access."
+REFUSAL = (
+    "I can't help with that request: it was blocked by the content policy ({categories}). "
+    "If you think this is a mistake, rephrase the question or contact your administrator."
+)
+OUTPUT_STOPPED = "[The rest of this answer was withheld by the content policy ({categories}).]"
+MODEL_DOWN = "The language model is not reachable right now. Please try again in a minute."
+
+
+class ChatModel(Protocol):
+    def stream_chat(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]: ...
+    def context_length(self) -> int: ...
+
+
+class Retriever(Protocol):
+    def __call__(self, *, user: Any, query: str, k: int) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Options:
+    """Tunables of the pipeline (defaults from settings)."""
+
+    k: int = 8
+    answer_tokens: int = 320
+    temperature: float = 0.0
+    # A passage whose dense similarity is below this is treated as unrelated to the question.
+    min_relevance: float = 0.25
+
+
+@dataclass
+class Event:
+    """One step of an answer as it is produced, for streaming to a client."""
+
+    type: str  # meta | delta | replace | sources | done
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **self.data}
+
+
+@cache
+def default_chat_model() -> ChatModel:
+    """The inference client configured by settings, shared by the process."""
+    from inference import InferenceClient
+
+    return InferenceClient(
+        settings.INFERENCE_URL,
+        api_key=settings.INFERENCE_API_KEY or None,
+        model=settings.INFERENCE_MODEL or None,
+        timeout=settings.INFERENCE_TIMEOUT,
+    )
+
+
+def default_retriever(*, user: Any, query: str, k: int) -> list[Any]:
+    """Access-filtered hybrid search of retrieval."""
+    from retrieval.search import search
+
+    return search(user=user, query=query, k=k)
+
+
+def _record_verdict(
+    verdict: moderation.Verdict,
+    *,
+    user: Any,
+    surface: str,
+    text: str,
+    message: Message | None = None,
+) -> None:
+    if verdict.action == moderation.Action.ALLOW and not verdict.errors:
+        return
+    excerpt = verdict.redacted_text if verdict.redacted_text is not None else text
+    if verdict.pii and verdict.redacted_text is None:
+        excerpt = "[text with personal data withheld]"
+    ModerationEvent.objects.create(
+        user=user if getattr(user, "pk", None) else None,
+        message=message,
+        surface=surface,
+        stage=str(verdict.stage),
+        action=str(verdict.action),
+        categories=list(verdict.categories),
+        rule=verdict.rule or "",
+        verdict=verdict.to_dict(),
+        excerpt=excerpt[:300],
+    )
+
+
+def conversation_history(conversation: Conversation, limit: int = 6) -> list[Turn]:
+    """The last turns of a conversation, oldest first, skipping refusals."""
+    rows = list(
+        conversation.messages.exclude(status=Message.Status.REFUSED).order_by("-created_at", "-id")[
+            :limit
+        ]
+    )
+    return [Turn(role=m.role, content=m.content) for m in reversed(rows)]
+
+
+def conversation_start(
+    *, user: AbstractBaseUser, question: str, surface: str = Surface.WEB
+) -> Conversation:
+    """A new conversation titled after its first question."""
+    title = " ".join(question.split())[:80]
+    return Conversation.objects.create(owner=user, title=title, surface=surface)
+
+
+def answer_stream(
+    *,
+    user: Any,
+    conversation: Conversation,
+    question: str,
+    surface: str = Surface.WEB,
+    chat_model: ChatModel | None = None,
+    retriever: Retriever | None = None,
+    options: Options | None = None,
+) -> Iterator[Event]:
+    """Answer `question` as `user` in `conversation`, yielding events; the answer is saved at the end.
+
+    Closing the generator early (a client went away, the stop button) saves what was produced so far
+    as a stopped answer and closes the stream to the model, which cancels generation.
+    """
+    if conversation.owner_id != user.pk:
+        raise PermissionError("conversation belongs to someone else")
+    chat_model = chat_model or default_chat_model()
+    retriever = retriever or default_retriever
+    options = options or Options()
+    started = time.monotonic()
+    trace: dict[str, Any] = {"surface": surface, "question": question, "timings_ms": {}}
+    history = conversation_history(conversation)
+    question_message = Message.objects.create(
+        conversation=conversation, role=Message.Role.USER, content=question
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        title=conversation.title or question[:80]
+    )
+    yield Event("meta", {"conversation_id": conversation.pk, "question_id": question_message.pk})
+
+    def finish(
+        content: str, status: str, citations: list[dict[str, Any]] | None = None, **extra: Any
+    ) -> Message:
+        trace["timings_ms"]["total"] = round((time.monotonic() - started) * 1000)
+        message = Message.objects.create(
+            conversation=conversation,
+            role=Message.Role.ASSISTANT,
+            content=content,
+            status=status,
+            citations=citations or [],
+            trace=trace,
+            total_ms=trace["timings_ms"]["total"],
+            **extra,
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            title=conversation.title or question[:80]
+        )
+        return message
+
+    # 1. The question.
+    verdict = moderation.check(question, stage=moderation.Stage.INPUT)
+    trace["moderation"] = {"input": verdict.to_dict()}
+    _record_verdict(verdict, user=user, surface=surface, text=question)
+    if verdict.blocked:
+        text = REFUSAL.format(categories=", ".join(verdict.categories) or "policy")
+        message = finish(text, Message.Status.REFUSED)
+        yield Event("replace", {"content": text})
+        yield Event(
+            "done",
+            {"status": message.status, "message_id": message.pk, "content": text, "citations": []},
+        )
+        return
+    search_text = verdict.redacted_text or question
+
+    # 2. Retrieval, with the asker's access applied inside the query.
+    query = standalone_query(search_text, history)
+    t0 = time.monotonic()
+    passages = retriever(user=user, query=query, k=options.k)
+    trace["timings_ms"]["retrieval"] = round((time.monotonic() - t0) * 1000)
+    trace["query"] = query
+    trace["retrieved"] = [
+        {
+            "chunk_id": p.chunk_id,
+            "document_id": p.document_id,
+            "score": p.score,
+            "dense": p.dense_score,
+            "lexical": p.lexical_score,
+        }
+        for p in passages
+    ]
+    relevant = [
+        p for p in passages if p.dense_score is None or p.dense_score >= options.min_relevance
+    ]
+
+    # 3. Passages carrying instructions for the model are dropped, never obeyed.
+    clean = []
+    context_verdicts = []
+    for passage in relevant:
+        passage_verdict = moderation.check(passage.text, stage=moderation.Stage.CONTEXT)
+        if passage_verdict.blocked:
+            context_verdicts.append({"chunk_id": passage.chunk_id, **passage_verdict.to_dict()})
+            _record_verdict(passage_verdict, user=user, surface=surface, text=passage.text)
+        else:
+            clean.append(passage)
+    trace["moderation"]["context_dropped"] = context_verdicts
+
+    if not clean:
+        message = finish(NOTHING_FOUND, Message.Status.NOTHING_FOUND)
+        yield Event("replace", {"content": NOTHING_FOUND})
+        yield Event(
+            "done",
+            {
+                "status": message.status,
+                "message_id": message.pk,
+                "content": NOTHING_FOUND,
+                "citations": [],
+            },
+        )
+        return
+
+    # 4. The prompt, fitted to the model's window.
+    prompt = build_prompt(
+        question=search_text,
+        passages=clean,
+        history=history,
+        context_tokens=chat_model.context_length(),
+        answer_tokens=options.answer_tokens,
+    )
+    trace["prompt_passages"] = [p.chunk_id for p in prompt.passages]
+
+    # 5 + 6. Generation, moderated sentence by sentence before anything reaches the reader.
+    guard = moderation.StreamModerator(stage=moderation.Stage.OUTPUT)
+    shown: list[str] = []
+    generated: list[str] = []
+    first_token_at: float | None = None
+    status = Message.Status.COMPLETE
+    stream = chat_model.stream_chat(
+        prompt.messages, max_tokens=options.answer_tokens, temperature=options.temperature
+    )
+    try:
+        try:
+            for delta in stream:
+                if first_token_at is None:
+                    first_token_at = time.monotonic()
+                generated.append(delta)
+                safe = guard.feed(delta)
+                if safe:
+                    shown.append(safe)
+                    yield Event("delta", {"text": safe})
+                if guard.blocked:
+                    break
+            if not guard.blocked:
+                tail = guard.finish()
+                if tail:
+                    shown.append(tail)
+                    yield Event("delta", {"text": tail})
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+    except GeneratorExit:
+        trace["stopped"] = "client closed the stream"
+        finish("".join(shown), Message.Status.STOPPED, model=getattr(chat_model, "model", "") or "")
+        raise
+    except Exception as exc:
+        logger.exception("generation failed")
+        trace["error"] = f"{type(exc).__name__}: {exc}"
+        message = finish(MODEL_DOWN, Message.Status.ERROR)
+        yield Event("replace", {"content": MODEL_DOWN})
+        yield Event(
+            "done",
+            {
+                "status": message.status,
+                "message_id": message.pk,
+                "content": MODEL_DOWN,
+                "citations": [],
+            },
+        )
+        return
+
+    trace["timings_ms"]["ttft"] = round(((first_token_at or time.monotonic()) - started) * 1000)
+    trace["moderation"]["output"] = [
+        v.to_dict() for v in guard.verdicts if v.action != moderation.Action.ALLOW
+    ]
+    text = "".join(shown).strip()
+    if guard.blocked and guard.block_verdict is not None:
+        status = Message.Status.REFUSED if not text else Message.Status.COMPLETE
+        notice = OUTPUT_STOPPED.format(
+            categories=", ".join(guard.block_verdict.categories) or "policy"
+        )
+        text = (
+            f"{text}\n\n{notice}"
+            if text
+            else REFUSAL.format(categories=", ".join(guard.block_verdict.categories) or "policy")
+        )
+
+    # 7. Citations: only to passages this person may see, and only where they support the sentence.
+    checked = check_citations(text, prompt.passages)
+    trace["citations_removed"] = checked.removed
+    final = checked.text
+    if status == Message.Status.COMPLETE and NOTHING_FOUND.rstrip(".").lower() in final.lower():
+        status = Message.Status.NOTHING_FOUND
+        final = NOTHING_FOUND
+        citations: list[dict[str, Any]] = []
+    else:
+        citations = [c.to_dict() for c in checked.citations]
+
+    # 8. The answer and its trace.
+    completion_tokens = sum(1 for _ in generated)
+    message = finish(
+        final,
+        status,
+        citations,
+        model=getattr(chat_model, "model", "") or "",
+        prompt_tokens=prompt.prompt_tokens,
+        completion_tokens=completion_tokens,
+        ttft_ms=trace["timings_ms"]["ttft"],
+    )
+    for verdict in guard.verdicts:
+        _record_verdict(
+            verdict, user=user, surface=surface, text=verdict.redacted_text or "", message=message
+        )
+    yield Event("replace", {"content": final})
+    yield Event("sources", {"citations": citations})
+    yield Event(
+        "done",
+        {"status": status, "message_id": message.pk, "content": final, "citations": citations},
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A finished answer."""
+
+    message: Message
+    conversation: Conversation
+
+    @property
+    def text(self) -> str:
+        return self.message.content
+
+    @property
+    def citations(self) -> list[dict[str, Any]]:
+        return list(self.message.citations)
+
+
+def answer(
+    *,
+    user: Any,
+    question: str,
+    conversation: Conversation | None = None,
+    surface: str = Surface.WEB,
+    chat_model: ChatModel | None = None,
+    retriever: Retriever | None = None,
+    options: Options | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> Answer:
+    """Answer a question to completion (for the API, Slack and the command line)."""
+    conversation = conversation or conversation_start(user=user, question=question, surface=surface)
+    message_id = None
+    for event in answer_stream(
+        user=user,
+        conversation=conversation,
+        question=question,
+        surface=surface,
+        chat_model=chat_model,
+        retriever=retriever,
+        options=options,
+    ):
+        if on_event:
+            on_event(event)
+        if event.type == "done":
+            message_id = event.data["message_id"]
+    assert message_id is not None
+    return Answer(message=Message.objects.get(pk=message_id), conversation=conversation)

@@ -1,0 +1,1 @@
+"""Slack: signed webhooks, account linking, answers with the asker's permissions."""

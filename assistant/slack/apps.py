@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SlackConfig(AppConfig):
+    name = "assistant.slack"
+    label = "slack"
+    verbose_name = "Slack"
