@@ -82,6 +82,9 @@ class Feedback(models.Model):
             models.UniqueConstraint(fields=["message", "user"], name="one_feedback_per_user")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.rating:+d} on message {self.message_id}"
+
 
 class ModerationEvent(models.Model):
     """A moderation verdict that did something (flag, block, redact) or failed, for the audit log."""
