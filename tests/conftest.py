@@ -131,3 +131,95 @@ def celery_worker(
     proc = start_worker(tmp_path_factory.mktemp("worker") / "worker.log")
     yield proc
     stop_process(proc)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(
+    url: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = 300
+) -> None:
+    """Poll `url` until it answers (any status), or fail with the process log."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"process exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
+            )
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"{url} did not answer within {timeout} s:\n{log_path.read_text()[-3000:]}")
+
+
+DEMO_MODEL_DIR = ROOT / "var" / "models" / "smollm2-moe"
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir() -> Path:
+    """The demo MoE checkpoint, built once and shared with `make run`."""
+    if not (DEMO_MODEL_DIR / "config.json").exists():
+        subprocess.run(
+            [sys.executable, "-m", "inference", "build-demo", "--out", str(DEMO_MODEL_DIR)],
+            cwd=ROOT,
+            check=True,
+        )
+    return DEMO_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def model_server(demo_model_dir, tmp_path_factory) -> Iterator[str]:
+    """The real inference server with the demo model; yields its base URL."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("model") / "model.log"
+    log = log_path.open("ab")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "inference", "serve", "--model", str(demo_model_dir),
+            "--host", "127.0.0.1", "--port", str(port),
+        ],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/health", proc, log_path)
+    yield url
+    stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    """The real ASGI web process (uvicorn) on the test database; yields its base URL.
+
+    Tests that use it see its writes only with `@pytest.mark.django_db(transaction=True)`.
+    Point it at a model server with the INFERENCE_URL it inherits (see `web_server_env`).
+    """
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("web") / "web.log"
+    log = log_path.open("ab")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "uvicorn", "assistant.asgi:application",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+        ],
+        cwd=ROOT, env=child_env(**WEB_SERVER_ENV), stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_for_http(f"{url}/accounts/login/", proc, log_path, timeout=120)
+    yield url
+    stop_process(proc)
+
+
+# Extra environment for the `web_server` process; session fixtures that must run first (for
+# example one that starts a fake Slack API) may add to it before `web_server` starts.
+WEB_SERVER_ENV: dict[str, str] = {}
