@@ -180,8 +180,8 @@ def demo_model_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def model_server(demo_model_dir, tmp_path_factory) -> Iterator[str]:
-    """The real inference server with the demo model; yields its base URL."""
-    port = free_port()
+    """The real inference server with the demo model on INFERENCE_URL; yields that URL."""
+    port = int(os.environ["INFERENCE_URL"].rsplit(":", 1)[1])
     log_path = tmp_path_factory.mktemp("model") / "model.log"
     log = log_path.open("ab")
     proc = subprocess.Popen(
@@ -191,7 +191,7 @@ def model_server(demo_model_dir, tmp_path_factory) -> Iterator[str]:
         ],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    url = os.environ["INFERENCE_URL"]
     wait_for_http(f"{url}/health", proc, log_path)
     yield url
     stop_process(proc)
@@ -201,8 +201,8 @@ def model_server(demo_model_dir, tmp_path_factory) -> Iterator[str]:
 def web_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
     """The real ASGI web process (uvicorn) on the test database; yields its base URL.
 
-    Tests that use it see its writes only with `@pytest.mark.django_db(transaction=True)`.
-    Point it at a model server with the INFERENCE_URL it inherits (see `web_server_env`).
+    Tests that use it see its writes only with `@pytest.mark.django_db(transaction=True)`. It reaches
+    the demo model at INFERENCE_URL once a test has started the `model_server` fixture.
     """
     port = free_port()
     log_path = tmp_path_factory.mktemp("web") / "web.log"
