@@ -1,0 +1,77 @@
+"""Command line: ``python -m moderation train|evaluate|check``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights"
+
+
+def _train(args: argparse.Namespace) -> int:
+    from moderation.training import TrainingData, train
+
+    data = TrainingData(
+        openai=args.openai, injections=args.injections, harmbench=args.harmbench, xstest=args.xstest
+    )
+    report = train(data, args.out)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from moderation.evaluation import evaluate, format_report
+
+    result = evaluate(args.dataset, args.format, split=args.split, limit=args.limit)
+    print(format_report(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from moderation import check
+
+    verdict = check(args.text, stage=args.stage)
+    print(json.dumps(verdict.to_dict(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m moderation``."""
+    parser = argparse.ArgumentParser(prog="python -m moderation")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="retrain the classifier heads from data given by path")
+    train.add_argument("--openai", type=Path, required=True, help="OpenAI moderation .jsonl")
+    train.add_argument("--injections", type=Path, required=True, help="prompt-injection .jsonl")
+    train.add_argument("--harmbench", type=Path, required=True, help="HarmBench behaviours .csv")
+    train.add_argument("--xstest", type=Path, help="XSTest .jsonl (its training half is used)")
+    train.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS, help="weights folder")
+    train.set_defaults(func=_train)
+
+    ev = sub.add_parser("evaluate", help="figures on a data set (held-out half by default)")
+    ev.add_argument("--dataset", type=Path, required=True)
+    ev.add_argument("--format", choices=["openai", "xstest", "injection"], required=True)
+    ev.add_argument("--split", choices=["held-out", "all"], default="held-out")
+    ev.add_argument("--limit", type=int, help="only the first N examples (smoke runs)")
+    ev.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    ev.set_defaults(func=_evaluate)
+
+    chk = sub.add_parser("check", help="moderate one text and print the verdict")
+    chk.add_argument("text")
+    chk.add_argument("--stage", choices=["input", "context", "output"], default="input")
+    chk.set_defaults(func=_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

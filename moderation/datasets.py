@@ -1,0 +1,104 @@
+"""Readers for the public moderation data sets used to train and evaluate, and the split."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from moderation.categories import Category
+
+# OpenAI moderation labels (Markov et al. 2022) mapped onto our categories.
+OPENAI_LABELS: dict[str, tuple[Category, ...]] = {
+    "S": (Category.SEXUAL,),
+    "S3": (Category.SEXUAL,),
+    "H": (Category.HATE_AND_DISCRIMINATION,),
+    "H2": (Category.HATE_AND_DISCRIMINATION, Category.VIOLENCE_AND_THREATS),
+    "HR": (Category.HATE_AND_DISCRIMINATION,),
+    "V": (Category.VIOLENCE_AND_THREATS,),
+    "V2": (Category.VIOLENCE_AND_THREATS,),
+    "SH": (Category.SELFHARM,),
+}
+
+# HarmBench semantic categories; copyright and misinformation have no counterpart here.
+HARMBENCH_CATEGORIES: dict[str, Category] = {
+    "chemical_biological": Category.DANGEROUS_AND_CRIMINAL_CONTENT,
+    "cybercrime_intrusion": Category.DANGEROUS_AND_CRIMINAL_CONTENT,
+    "illegal": Category.DANGEROUS_AND_CRIMINAL_CONTENT,
+    "harmful": Category.DANGEROUS_AND_CRIMINAL_CONTENT,
+    "harassment_bullying": Category.HATE_AND_DISCRIMINATION,
+}
+
+SPLIT_SALT = "moderation-split:"
+
+
+def is_held_out(text: str) -> bool:
+    """The deterministic half never trained on: first byte of sha256(salt + text) is odd.
+
+    The salt matters: the published dev files were themselves cut by a plain hash of the text,
+    so an unsalted hash puts every row on one side.
+    """
+    return hashlib.sha256((SPLIT_SALT + text).encode("utf-8")).digest()[0] % 2 == 1
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled text; ``categories`` empty means harmless."""
+
+    text: str
+    categories: frozenset[str] = field(default_factory=frozenset)
+    unsafe: bool = False
+    kind: str = ""
+
+
+def read_openai(path: Path | str) -> Iterator[Example]:
+    """OpenAI moderation samples; missing labels count as 0."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            cats = {str(c) for key, cs in OPENAI_LABELS.items() if row.get(key) == 1 for c in cs}
+            yield Example(row["prompt"], frozenset(cats), unsafe=bool(cats))
+
+
+def read_xstest(path: Path | str) -> Iterator[Example]:
+    """XSTest prompts: ``unsafe`` is the label; ``kind`` is the prompt type."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                yield Example(row["prompt"], unsafe=row["label"] == "unsafe", kind=row["type"])
+
+
+def read_injections(path: Path | str) -> Iterator[Example]:
+    """Prompt-injection texts (label 1 = injection)."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                unsafe = int(row["label"]) == 1
+                cats = frozenset({str(Category.PROMPT_INJECTION)}) if unsafe else frozenset()
+                yield Example(row["text"], cats, unsafe=unsafe)
+
+
+def read_harmbench(path: Path | str) -> Iterator[Example]:
+    """HarmBench behaviours that map onto one of our harm categories."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            cat = HARMBENCH_CATEGORIES.get(row["SemanticCategory"])
+            if cat is not None:
+                yield Example(row["Behavior"], frozenset({str(cat)}), unsafe=True)
+
+
+def read_seeds(path: Path | str) -> Iterator[Example]:
+    """Hand-written examples kept with the source (``{"text", "categories"}`` per line)."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                cats = frozenset(row.get("categories", []))
+                yield Example(row["text"], cats, unsafe=bool(cats), kind="seed")

