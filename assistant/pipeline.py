@@ -15,7 +15,6 @@ from functools import cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 
 import moderation
 from assistant.citations import check_citations
@@ -120,9 +119,7 @@ def conversation_history(conversation: Conversation, limit: int = 6) -> list[Tur
     return [Turn(role=m.role, content=m.content) for m in reversed(rows)]
 
 
-def conversation_start(
-    *, user: AbstractBaseUser, question: str, surface: str = Surface.WEB
-) -> Conversation:
+def conversation_start(*, user: Any, question: str, surface: str = Surface.WEB) -> Conversation:
     """A new conversation titled after its first question."""
     title = " ".join(question.split())[:80]
     return Conversation.objects.create(owner=user, title=title, surface=surface)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
 
+from assistant.citations import PassageLike
 from inference import count_tokens
 
 SYSTEM_RULES = """You are a company assistant. Answer the question using only the numbered passages.
@@ -24,12 +24,6 @@ _FOLLOW_UP = re.compile(
     r"\b(it|its|that|this|those|these|they|them|their|he|him|his|she|her|there|same|also|else)\b|^(and|what about|how about)\b",
     re.IGNORECASE,
 )
-
-
-class PassageLike(Protocol):
-    title: str
-    location: str
-    text: str
 
 
 @dataclass(frozen=True)
