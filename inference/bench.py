@@ -1,0 +1,151 @@
+"""`python -m inference bench`: memory bandwidth, the decode bound it implies, and what we reach."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inference.engine import Delta, Engine, Event, Finished
+from inference.loading import weight_bytes_per_token
+from inference.sampling import SamplingParams
+
+PROMPT_TEXT = (
+    "The quarterly report covers revenue, hiring, office moves and the new travel policy. "
+)
+
+
+def memory_bandwidth_gb_s(size_mib: int = 1024, repeats: int = 5) -> float:
+    """Copy bandwidth of a large tensor (bytes read + bytes written per second), best of runs."""
+    src = torch.ones(size_mib * 1024 * 1024 // 4, dtype=torch.float32)
+    dst = torch.empty_like(src)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        dst.copy_(src)
+        best = min(best, time.perf_counter() - start)
+    return 2 * src.numel() * src.element_size() / best / 1e9
+
+
+def _timed(engine: Engine, prompt: list[int], params: SamplingParams) -> dict[str, float]:
+    """Run one generation; return when its first token and its end arrived, and its tokens."""
+    marks: dict[str, float] = {"submitted": time.perf_counter()}
+    done = threading.Event()
+
+    def on_event(event: Event) -> None:
+        now = time.perf_counter()
+        if isinstance(event, Delta):
+            marks.setdefault("first", now)
+        elif isinstance(event, Finished):
+            marks.setdefault("first", now)
+            marks["end"] = now
+            marks["tokens"] = event.completion_tokens
+            done.set()
+        else:
+            done.set()
+
+    engine.submit(prompt, params, on_event=on_event)
+    done.wait()
+    return marks
+
+
+def _prompt(engine: Engine, tokens: int) -> list[int]:
+    ids = engine.tokenizer.encode(PROMPT_TEXT * (tokens // 10 + 1), add_special_tokens=False)
+    return list(ids[:tokens])
+
+
+def decode_tok_s(engine: Engine, tokens: int) -> float:
+    """Batch-1 decode rate after the first token."""
+    marks = _timed(engine, _prompt(engine, 32), SamplingParams(max_tokens=tokens, ignore_eos=True))
+    return (marks["tokens"] - 1) / (marks["end"] - marks["first"])
+
+
+def concurrent_tok_s(engine: Engine, streams: int, tokens: int) -> float:
+    """Aggregate generated tokens per second over `streams` requests running at once."""
+    prompt = _prompt(engine, 32)
+    params = SamplingParams(max_tokens=tokens, ignore_eos=True)
+    results: list[dict[str, float]] = []
+    start = time.perf_counter()
+    threads = [
+        threading.Thread(target=lambda: results.append(_timed(engine, prompt, params)))
+        for _ in range(streams)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(r["tokens"] for r in results) / (time.perf_counter() - start)
+
+
+def ttft_ms(engine: Engine, prompt_tokens: int, repeats: int) -> list[float]:
+    """Time to first token for a prompt of `prompt_tokens`, one per repeat."""
+    prompt = _prompt(engine, prompt_tokens)
+    times = []
+    for _ in range(repeats):
+        marks = _timed(engine, prompt, SamplingParams(max_tokens=1))
+        times.append((marks["first"] - marks["submitted"]) * 1000)
+    return times
+
+
+def run_bench(
+    model: Path, *, tokens: int = 128, repeats: int = 5, threads: int | None = None
+) -> dict[str, Any]:
+    """Measure everything the benchmark reports, in one process."""
+    engine = Engine(model, max_batch=8, threads=threads)
+    try:
+        bandwidth = memory_bandwidth_gb_s()
+        per_token = weight_bytes_per_token(engine.model)
+        bound = bandwidth * 1e9 / per_token
+        decode_tok_s(engine, 16)  # warm-up: first calls allocate caches and pick kernels
+        batch1 = max(decode_tok_s(engine, tokens) for _ in range(2))
+        streams4 = concurrent_tok_s(engine, 4, tokens // 2)
+        streams8 = concurrent_tok_s(engine, 8, tokens // 2)
+        ttft = ttft_ms(engine, 1000, repeats)
+    finally:
+        engine.close()
+    return {
+        "model": str(model),
+        "dtype": str(engine.dtype).removeprefix("torch."),
+        "threads": torch.get_num_threads(),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "bandwidth_gb_s": round(bandwidth, 2),
+        "bytes_per_token": per_token,
+        "bound_tok_s": round(bound, 2),
+        "batch1_tok_s": round(batch1, 2),
+        "fraction_of_bound": round(batch1 / bound, 3),
+        "streams4_tok_s": round(streams4, 2),
+        "streams8_tok_s": round(streams8, 2),
+        "streams8_vs_batch1": round(streams8 / batch1, 2),
+        "ttft_1k_ms_p50": round(statistics.median(ttft), 1),
+        "ttft_1k_ms_all": [round(t, 1) for t in ttft],
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    """Human-readable lines for the terminal."""
+    return "\n".join(
+        [
+            f"model              {result['model']} ({result['dtype']}, {result['threads']} threads)",
+            f"memory bandwidth   {result['bandwidth_gb_s']:.1f} GB/s (tensor copy)",
+            f"weights per token  {result['bytes_per_token'] / 1e6:.1f} MB",
+            f"decode bound       {result['bound_tok_s']:.1f} tok/s",
+            f"batch 1 decode     {result['batch1_tok_s']:.1f} tok/s "
+            f"({result['fraction_of_bound']:.0%} of the bound)",
+            f"4 streams          {result['streams4_tok_s']:.1f} tok/s aggregate",
+            f"8 streams          {result['streams8_tok_s']:.1f} tok/s aggregate "
+            f"({result['streams8_vs_batch1']:.1f}x batch 1)",
+            f"TTFT, 1000 tokens  {result['ttft_1k_ms_p50']:.0f} ms p50",
+        ]
+    )
+
+
+def write_json(result: dict[str, Any], out: Path) -> None:
+    """Write the flat result object."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")

@@ -1,0 +1,407 @@
+"""The generation engine: one scheduler thread that continuously batches every running request."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import logging
+import os
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from inference.experts import use_sparse_topk
+from inference.kvcache import SlotKVCache
+from inference.loading import (
+    context_length,
+    eos_token_ids,
+    load_model,
+    resolve_dtype,
+    tune_allocator,
+)
+from inference.sampling import SamplingParams, TextStream, sample_token
+
+log = logging.getLogger(__name__)
+
+PREFILL_CHUNK = 512
+
+
+class ContextLengthError(ValueError):
+    """The prompt does not fit in the model's context window."""
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of generated text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The end of a generation, with its token counts."""
+
+    reason: str  # "stop", "length" or "cancelled"
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Generation broke; the message says why."""
+
+    message: str
+
+
+Event = Delta | Finished | Failed
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """A whole reply, as a non-streaming caller sees it."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class EngineStats:
+    """Counters that show what the scheduler did (tests read them instead of timing)."""
+
+    decode_steps: int = 0
+    tokens_generated: int = 0
+    max_batch_seen: int = 0
+    requests_finished: int = 0
+    requests_cancelled: int = 0
+    joined_running_batch: int = 0
+    active: int = 0
+    waiting: int = 0
+
+
+class GenerationHandle:
+    """A submitted request: iterate it for events, or cancel it."""
+
+    def __init__(
+        self,
+        request_id: int,
+        prompt_ids: list[int],
+        params: SamplingParams,
+        on_event: Callable[[Event], None] | None,
+    ) -> None:
+        self.id = request_id
+        self.prompt_ids = prompt_ids
+        self.params = params
+        self._events: queue.Queue[Event] = queue.Queue()
+        self._on_event = on_event or self._events.put
+        self._cancelled = threading.Event()
+        self.done = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the engine to stop this generation at the next step."""
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once cancel() was called."""
+        return self._cancelled.is_set()
+
+    def emit(self, event: Event) -> None:
+        """Deliver an event to whoever consumes this request (called by the scheduler)."""
+        if isinstance(event, Finished | Failed):
+            self.done.set()
+        self._on_event(event)
+
+    def events(self) -> Iterator[Event]:
+        """Yield events until the generation ends (only for handles without on_event)."""
+        while True:
+            event = self._events.get()
+            yield event
+            if isinstance(event, Finished | Failed):
+                return
+
+
+@dataclass
+class _Sequence:
+    handle: GenerationHandle
+    stream: TextStream
+    generator: torch.Generator | None
+    position: int = 0  # tokens already in the KV cache
+    last_token: int = 0
+    generated: int = 0
+    finish: str | None = field(default=None)
+
+
+class Engine:
+    """Loads a local MoE checkpoint and serves generations from one background scheduler."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        dtype: str = "auto",
+        max_batch: int = 8,
+        max_context: int | None = None,
+        threads: int | None = None,
+        sparse_experts: bool = True,
+    ) -> None:
+        torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
+        tune_allocator()
+        self.model_path = Path(model_path)
+        self.dtype = resolve_dtype(dtype)
+        self.model, self.tokenizer = load_model(self.model_path, dtype=self.dtype)
+        self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
+        self.max_batch = max_batch
+        self.context_length = min(max_context or 8192, context_length(self.model.config))
+        self.eos_ids = eos_token_ids(self.model, self.tokenizer)
+        self.stats = EngineStats()
+        self._cache = SlotKVCache(slots=max_batch, max_length=self.context_length)
+        # transformers 5 renamed the forward's `past_key_values` to `cache`.
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
+        self._ids = itertools.count(1)
+        self._incoming: queue.Queue[GenerationHandle | None] = queue.Queue()
+        self._waiting: deque[GenerationHandle] = deque()
+        self._active: list[_Sequence] = []
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="inference-engine", daemon=True)
+        self._thread.start()
+
+    # -- public API ------------------------------------------------------------------------------
+
+    def prompt_ids(self, messages: list[dict[str, str]]) -> list[int]:
+        """Token ids of a chat rendered with the model's chat template, ready for a reply."""
+        ids = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, return_dict=False
+        )
+        if isinstance(ids, dict) or hasattr(ids, "keys"):
+            ids = ids["input_ids"]
+        return [int(i) for i in ids]
+
+    def check_prompt(self, prompt_ids: list[int]) -> None:
+        """Raise ContextLengthError when a prompt leaves no room for even one generated token."""
+        if len(prompt_ids) >= self.context_length:
+            raise ContextLengthError(
+                f"the prompt is {len(prompt_ids)} tokens but the model's context window is "
+                f"{self.context_length} tokens; shorten the conversation or the documents"
+            )
+        if not prompt_ids:
+            raise ValueError("the prompt is empty")
+
+    def submit(
+        self,
+        prompt_ids: list[int],
+        params: SamplingParams | None = None,
+        *,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> GenerationHandle:
+        """Queue a generation; it joins the running batch at the next decode step."""
+        if self._closed:
+            raise RuntimeError("the engine is closed")
+        self.check_prompt(prompt_ids)
+        handle = GenerationHandle(
+            next(self._ids), list(prompt_ids), params or SamplingParams(), on_event
+        )
+        self._incoming.put(handle)
+        return handle
+
+    def stream(
+        self, messages: list[dict[str, str]], params: SamplingParams | None = None
+    ) -> Iterator[str]:
+        """Yield the reply's text as it is generated; closing the iterator cancels generation."""
+        handle = self.submit(self.prompt_ids(messages), params)
+        try:
+            for event in handle.events():
+                if isinstance(event, Delta):
+                    yield event.text
+                elif isinstance(event, Failed):
+                    raise RuntimeError(event.message)
+        finally:
+            handle.cancel()
+
+    def complete(
+        self, messages: list[dict[str, str]], params: SamplingParams | None = None
+    ) -> GenerationResult:
+        """Generate a whole reply."""
+        return self.collect(self.submit(self.prompt_ids(messages), params))
+
+    @staticmethod
+    def collect(handle: GenerationHandle) -> GenerationResult:
+        """Wait for a submitted generation and assemble its reply."""
+        parts: list[str] = []
+        for event in handle.events():
+            if isinstance(event, Delta):
+                parts.append(event.text)
+            elif isinstance(event, Failed):
+                raise RuntimeError(event.message)
+            else:
+                return GenerationResult(
+                    "".join(parts), event.reason, event.prompt_tokens, event.completion_tokens
+                )
+        raise RuntimeError("generation ended without a result")
+
+    @property
+    def alive(self) -> bool:
+        """True while the scheduler thread is serving."""
+        return not self._closed and self._thread.is_alive()
+
+    def close(self) -> None:
+        """Stop the scheduler thread; running requests are cancelled."""
+        self._closed = True
+        self._incoming.put(None)
+        self._thread.join(timeout=30)
+
+    # -- scheduler -------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        with torch.inference_mode():
+            while not self._closed:
+                try:
+                    self._step()
+                except (
+                    Exception
+                ) as exc:  # keep serving: fail the affected requests, not the process
+                    log.exception("generation step failed")
+                    for seq in self._active:
+                        seq.handle.emit(Failed(f"generation failed: {exc}"))
+                    self._active.clear()
+        for seq in self._active:
+            self._finish(seq, "cancelled")
+        for handle in self._waiting:
+            handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
+
+    def _step(self) -> None:
+        self._drain_incoming(block=not self._active and not self._waiting)
+        self._drop_cancelled()
+        while self._waiting and len(self._active) < self.max_batch:
+            handle = self._waiting.popleft()
+            if handle.cancelled:
+                handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
+                self.stats.requests_cancelled += 1
+                continue
+            if self._active:
+                self.stats.joined_running_batch += 1
+            self._prefill(handle)
+        self.stats.active, self.stats.waiting = len(self._active), len(self._waiting)
+        if self._active:
+            self._decode()
+
+    def _drain_incoming(self, *, block: bool) -> None:
+        try:
+            item = self._incoming.get(block=block)
+            while True:
+                if item is not None:
+                    self._waiting.append(item)
+                item = self._incoming.get_nowait()
+        except queue.Empty:
+            pass
+
+    def _drop_cancelled(self) -> None:
+        cancelled = [i for i, seq in enumerate(self._active) if seq.handle.cancelled]
+        for index in reversed(cancelled):
+            self._finish(self._active[index], "cancelled")
+            self._remove(index)
+
+    def _forward(self, input_ids: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor) -> Any:
+        output = self.model(
+            input_ids=input_ids,
+            position_ids=positions,
+            attention_mask=mask,
+            use_cache=True,
+            logits_to_keep=1,
+            **{self._cache_kwarg: self._cache},
+        )
+        return output.logits[:, -1, :].float()
+
+    def _prefill(self, handle: GenerationHandle) -> None:
+        slot = len(self._active)
+        ids = handle.prompt_ids
+        logits = None
+        # Chunks bound the size of the attention mask and activations for long prompts.
+        for start in range(0, len(ids), PREFILL_CHUNK):
+            chunk = ids[start : start + PREFILL_CHUNK]
+            q = len(chunk)
+            self._cache.prepare_prefill(slot=slot, start=start, length=q)
+            positions = torch.arange(start, start + q).unsqueeze(0)
+            kv = torch.arange(start + q)
+            mask = (kv.unsqueeze(0) <= positions.transpose(0, 1))[None, None]
+            logits = self._forward(torch.tensor([chunk]), positions, mask)
+        assert logits is not None
+        params = handle.params
+        seq = _Sequence(
+            handle=handle,
+            stream=TextStream(self.tokenizer, params.stop),
+            generator=params.generator(),
+            position=len(ids),
+        )
+        self._active.append(seq)
+        self._accept(seq, sample_token(logits[0], params, seq.generator))
+        if seq.finish is not None:
+            self._finish(seq, seq.finish)
+            self._active.pop()
+
+    def _decode(self) -> None:
+        batch = len(self._active)
+        self.stats.decode_steps += 1
+        self.stats.max_batch_seen = max(self.stats.max_batch_seen, batch)
+        positions = torch.tensor([seq.position for seq in self._active])
+        input_ids = torch.tensor([[seq.last_token] for seq in self._active])
+        self._cache.prepare_decode(positions)
+        kv = torch.arange(int(positions.max()) + 1)
+        mask = (kv.unsqueeze(0) <= positions.unsqueeze(1))[:, None, None, :]
+        logits = self._forward(input_ids, positions.unsqueeze(1), mask)
+        greedy = torch.argmax(logits, dim=-1).tolist()
+        for row, seq in enumerate(self._active):
+            seq.position += 1
+            params = seq.handle.params
+            token = (
+                greedy[row] if params.greedy else sample_token(logits[row], params, seq.generator)
+            )
+            self._accept(seq, token)
+        finished = [i for i, seq in enumerate(self._active) if seq.finish is not None]
+        for index in reversed(finished):
+            seq = self._active[index]
+            self._finish(seq, seq.finish or "stop")
+            self._remove(index)
+
+    def _accept(self, seq: _Sequence, token: int) -> None:
+        params = seq.handle.params
+        seq.last_token = token
+        seq.generated += 1
+        self.stats.tokens_generated += 1
+        if token in self.eos_ids and not params.ignore_eos:
+            seq.finish = "stop"
+            return
+        delta, hit_stop = seq.stream.push(token)
+        if delta:
+            seq.handle.emit(Delta(delta))
+        if hit_stop:
+            seq.finish = "stop"
+        elif seq.generated >= params.max_tokens or seq.position + 1 >= self.context_length:
+            seq.finish = "length"
+
+    def _finish(self, seq: _Sequence, reason: str) -> None:
+        if reason != "cancelled":
+            rest = seq.stream.flush()
+            if rest:
+                seq.handle.emit(Delta(rest))
+        if reason == "cancelled":
+            self.stats.requests_cancelled += 1
+        else:
+            self.stats.requests_finished += 1
+        seq.handle.emit(Finished(reason, len(seq.handle.prompt_ids), seq.generated))
+
+    def _remove(self, index: int) -> None:
+        last = len(self._active) - 1
+        if index != last:
+            # Keep active rows in slots 0..n-1 so decode attends over a view, not a gather.
+            self._cache.move(last, index)
+            self._active[index] = self._active[last]
+        self._active.pop()

@@ -1,0 +1,119 @@
+"""Sampling parameters, next-token selection, and incremental detokenisation with stop sequences."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How one request wants its tokens chosen and when it wants them to stop."""
+
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    # Benchmarks need a fixed number of tokens whatever the model says; like vLLM's ignore_eos.
+    ignore_eos: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_tokens < 1:
+            raise ValueError("max_tokens must be at least 1")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise ValueError("temperature must be between 0 and 2")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError("top_p must be greater than 0 and at most 1")
+
+    @property
+    def greedy(self) -> bool:
+        """True when the most likely token is always taken."""
+        return self.temperature == 0.0
+
+    def generator(self) -> torch.Generator | None:
+        """A random generator for this request: seeded when asked, so replies can be repeated."""
+        if self.greedy:
+            return None
+        generator = torch.Generator()
+        if self.seed is None:
+            generator.seed()
+        else:
+            generator.manual_seed(self.seed)
+        return generator
+
+
+def sample_token(
+    logits: torch.Tensor, params: SamplingParams, generator: torch.Generator | None
+) -> int:
+    """Choose the next token from one row of float32 logits."""
+    if params.greedy:
+        return int(torch.argmax(logits))
+    probs = torch.softmax(logits / params.temperature, dim=-1)
+    if params.top_p < 1.0:
+        sorted_probs, order = torch.sort(probs, descending=True)
+        # Keep the smallest prefix whose mass reaches top_p (the first token is always kept).
+        keep = (torch.cumsum(sorted_probs, dim=-1) - sorted_probs) < params.top_p
+        sorted_probs = sorted_probs * keep
+        choice = torch.multinomial(sorted_probs, 1, generator=generator)
+        return int(order[choice])
+    return int(torch.multinomial(probs, 1, generator=generator))
+
+
+@dataclass
+class TextStream:
+    """Turns generated token ids into text deltas, holding back what might be a stop sequence."""
+
+    tokenizer: Any
+    stop: tuple[str, ...] = ()
+    ids: list[int] = field(default_factory=list)
+    text: str = ""
+    emitted: int = 0
+    stop_hit: bool = False
+
+    def push(self, token: int) -> tuple[str, bool]:
+        """Add one token; return the text now safe to show and whether a stop sequence was hit."""
+        self.ids.append(token)
+        text = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+        if text.endswith("\ufffd"):
+            # Half of a multi-byte character: wait for the token that completes it.
+            return "", False
+        self.text = text
+        safe = len(text)
+        if self.stop:
+            longest = max(len(s) for s in self.stop)
+            window = max(0, self.emitted - longest + 1)
+            hits = [i for s in self.stop if (i := text.find(s, window)) != -1]
+            if hits:
+                cut = max(min(hits), self.emitted)
+                delta = text[self.emitted : cut]
+                self.emitted = cut
+                self.stop_hit = True
+                return delta, True
+            safe -= _partial_stop_suffix(text, self.stop)
+        if safe <= self.emitted:
+            return "", False
+        delta = text[self.emitted : safe]
+        self.emitted = safe
+        return delta, False
+
+    def flush(self) -> str:
+        """Return whatever was held back, at the end of a generation that hit no stop sequence."""
+        if self.stop_hit:
+            return ""
+        delta = self.text[self.emitted :]
+        self.emitted = len(self.text)
+        return delta
+
+
+def _partial_stop_suffix(text: str, stops: tuple[str, ...]) -> int:
+    """Length of the longest end of `text` that is the start of some stop sequence."""
+    best = 0
+    for stop in stops:
+        for k in range(min(len(stop) - 1, len(text)), best, -1):
+            if text.endswith(stop[:k]):
+                best = k
+                break
+    return best
