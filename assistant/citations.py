@@ -16,7 +16,12 @@ MARKER = re.compile(r"\s?\[(\d{1,2})\]")
 _SENTENCE = re.compile(r"((?<=[.!?])\s+|\n+)")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "may", "might", "more", "most", "must", "no", "not", "of", "on", "or", "our", "she", "should", "so", "such", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to", "under", "up", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why", "will", "with", "would", "you", "your", "about", "also", "any", "all", "each", "per", "via"]
+    (  # noqa: SIM905 - a word list reads best as text
+        "a an and are as at be been but by can could did do does for from had has have he her his how i "
+        "if in into is it its may might more most must no not of on or our she should so such than that "
+        "the their them then there these they this those to under up was we were what when where which "
+        "while who why will with would you your about also any all each per via"
+    ).split()
 )
 
 # Share of a sentence's content words that must appear in the passage it cites.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
+from django.core.files import File
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -19,6 +21,38 @@ DEMO_PEOPLE: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
     ("carol", "Carol Nguyen", (), True),
     ("dave", "Dave Keller", (), False),
 )
+
+
+DEMO_DOCUMENTS_DIR = Path(__file__).resolve().parents[2] / "demo_documents"
+# file name -> groups that may read it; an empty tuple means org-wide.
+DEMO_DOCUMENTS: dict[str, tuple[str, ...]] = {
+    "travel-and-expenses.md": (),
+    "office-guide.md": (),
+    "parental-leave.md": (),
+    "salary-bands-2026.md": ("HR",),
+    "incident-runbook.md": ("Engineering",),
+}
+
+
+def seed_documents(owner: User, groups: dict[str, Group]) -> list[str]:
+    """Queue the demo documents for ingestion (skipping any already uploaded)."""
+    from retrieval.services import DuplicateDocument, document_create
+
+    created = []
+    for name, readers in DEMO_DOCUMENTS.items():
+        with (DEMO_DOCUMENTS_DIR / name).open("rb") as handle:
+            try:
+                document_create(
+                    file=File(handle, name=name),
+                    owner=owner,
+                    org_wide=not readers,
+                    groups=[groups[group] for group in readers],
+                    filename=name,
+                )
+            except DuplicateDocument:
+                continue
+        created.append(name)
+    return created
 
 
 class Command(BaseCommand):

@@ -1,0 +1,162 @@
+"""End-to-end answer evaluation on the enterprise format (companies of documents + questions).
+
+Each company's folder is ingested through the product's own services, readable by one group; each
+question is asked through the answering pipeline as a member of that company's group only, so the
+figures include access control, moderation, prompting, generation and citation checking.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import Group, User
+from django.core.files import File
+
+from assistant.models import Surface
+from assistant.pipeline import ChatModel, answer, conversation_start
+from retrieval.ingestion import document_ingest
+from retrieval.models import Document
+from retrieval.search import search
+from retrieval.services import DuplicateDocument, document_create
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question of the set with the files that support its answer."""
+
+    company: str
+    text: str
+    supporting: frozenset[str]
+
+
+def load_questions(path: Path, *, limit: int = 0) -> list[Question]:
+    """Questions from a JSONL file; `limit` keeps an even spread of that many."""
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    questions = [
+        Question(
+            company=row["company"],
+            text=row["query"],
+            supporting=frozenset(fact["filename"] for fact in row.get("supporting_facts", [])),
+        )
+        for row in rows
+    ]
+    if limit and limit < len(questions):
+        step = len(questions) / limit
+        questions = [questions[int(i * step)] for i in range(limit)]
+    return questions
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+
+
+def company_member(company: str) -> User:
+    """A user who belongs to the company's evaluation group only."""
+    group, _ = Group.objects.get_or_create(name=f"eval {company}")
+    user, _ = User.objects.get_or_create(username=f"eval-{_slug(company)}"[:150])
+    user.groups.set([group])
+    return user
+
+
+def ingest_company(
+    corpus: Path, company: str, *, form: str, progress: Callable[[str], None]
+) -> int:
+    """Ingest one form (md, html, docx, pdf, pptx) of a company's documents for its group."""
+    group, _ = Group.objects.get_or_create(name=f"eval {company}")
+    folder = corpus / company / form
+    count = 0
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            try:
+                document = document_create(
+                    file=File(handle, name=path.name), groups=[group], filename=path.name
+                )
+            except DuplicateDocument as duplicate:
+                document = duplicate.existing
+        if document.status != Document.Status.READY:
+            document_ingest(document_id=document.pk)
+        count += 1
+    progress(f"{company}: {count} documents ({form})")
+    return count
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def evaluate_answers(
+    *,
+    corpus: Path,
+    queries: Path,
+    form: str = "md",
+    limit: int = 0,
+    chat_model: ChatModel | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Ingest, ask every question as its company's member, and compute the figures."""
+    questions = load_questions(queries, limit=limit)
+    companies = sorted({q.company for q in questions})
+    for company in companies:
+        ingest_company(corpus, company, form=form, progress=progress)
+    members = {company: company_member(company) for company in companies}
+    names = dict(Document.objects.values_list("pk", "original_filename"))
+
+    def stem(name: str) -> str:
+        return Path(name).stem
+
+    hits = cited = cited_total = cited_supporting = 0
+    ttft: list[float] = []
+    total: list[float] = []
+    started = time.monotonic()
+    for index, question in enumerate(questions, start=1):
+        user = members[question.company]
+        supporting = {stem(name) for name in question.supporting}
+        top = search(user=user, query=question.text, k=5)
+        if any(stem(names.get(p.document_id, "")) in supporting for p in top):
+            hits += 1
+        conversation = conversation_start(user=user, question=question.text, surface=Surface.CLI)
+        result = answer(
+            user=user,
+            question=question.text,
+            conversation=conversation,
+            surface=Surface.CLI,
+            chat_model=chat_model,
+        )
+        documents = {c["document_id"] for c in result.citations}
+        if documents:
+            cited += 1
+        cited_total += len(documents)
+        cited_supporting += sum(1 for d in documents if stem(names.get(d, "")) in supporting)
+        if result.message.ttft_ms is not None:
+            ttft.append(result.message.ttft_ms)
+        if result.message.total_ms is not None:
+            total.append(result.message.total_ms)
+        if index % 10 == 0 or index == len(questions):
+            progress(f"{index}/{len(questions)} questions, {time.monotonic() - started:.0f} s")
+
+    n = len(questions) or 1
+    return {
+        "questions": len(questions),
+        "form": form,
+        "hit@5": round(hits / n, 4),
+        "citation_precision": round(cited_supporting / cited_total, 4) if cited_total else 0.0,
+        "cited_share": round(cited / n, 4),
+        "ttft_ms_p50": round(statistics.median(ttft), 1) if ttft else None,
+        "ttft_ms_p95": round(_percentile(ttft, 0.95), 1) if ttft else None,
+        "total_ms_p50": round(statistics.median(total), 1) if total else None,
+        "total_ms_p95": round(_percentile(total, 0.95), 1) if total else None,
+    }

@@ -1,0 +1,46 @@
+"""Evaluate answers end to end on an enterprise-format corpus and question set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assistant.evaluation import evaluate_answers
+
+
+class Command(BaseCommand):
+    help = "Ingest company folders and ask each question as a member of that company only."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--corpus", required=True, type=Path, help="folder with one folder per company"
+        )
+        parser.add_argument("--queries", required=True, type=Path, help="queries.jsonl")
+        parser.add_argument("--form", default="md", choices=["md", "html", "docx", "pdf", "pptx"])
+        parser.add_argument(
+            "--limit", type=int, default=0, help="ask an even spread of N questions (0: all)"
+        )
+        parser.add_argument(
+            "--json", type=Path, dest="json_out", help="also write the figures here"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        corpus, queries = options["corpus"], options["queries"]
+        if not corpus.is_dir():
+            raise CommandError(f"--corpus {corpus} is not a folder")
+        if not queries.is_file():
+            raise CommandError(f"--queries {queries} is not a file")
+        figures = evaluate_answers(
+            corpus=corpus,
+            queries=queries,
+            form=options["form"],
+            limit=options["limit"],
+            progress=lambda line: self.stderr.write(line),
+        )
+        for key, value in figures.items():
+            self.stdout.write(f"{key:>20}: {value}")
+        if options["json_out"]:
+            options["json_out"].write_text(json.dumps(figures, indent=2))
