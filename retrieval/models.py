@@ -1,1 +1,145 @@
-"""Models of retrieval."""
+"""Documents, their chunks, and the term statistics that BM25 needs."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from pgvector.django import HnswIndex, VectorField
+
+EMBEDDING_DIMENSIONS = 384
+
+
+def stored_name(instance: Document, filename: str) -> str:
+    """A random storage name: the original name is kept in the row, never on disk."""
+    token = uuid.uuid4().hex
+    return f"documents/{token[:2]}/{token}"
+
+
+class Document(models.Model):
+    """An uploaded file, who may read it, and where its ingestion stands."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        PROCESSING = "processing"
+        READY = "ready"
+        FAILED = "failed"
+
+    class Stage(models.TextChoices):
+        WAITING = "waiting"
+        PARSING = "parsing"
+        CHUNKING = "chunking"
+        EMBEDDING = "embedding"
+        INDEXING = "indexing"
+        DONE = "done"
+
+    title = models.CharField(max_length=300)
+    original_filename = models.CharField(max_length=300)
+    file = models.FileField(upload_to=stored_name, max_length=200)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_documents",
+    )
+    org_wide = models.BooleanField(default=False)
+    allowed_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="shared_documents"
+    )
+    allowed_groups = models.ManyToManyField(Group, blank=True, related_name="documents")
+    # Who may read it, in the same form as Chunk.principals (kept equal in every access change).
+    principals = ArrayField(models.TextField(), default=list, blank=True)
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.WAITING)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Incremented by every successful (re-)index; chunks carry the version that produced them.
+    version = models.PositiveIntegerField(default=0)
+    chunk_count = models.PositiveIntegerField(default=0)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            GinIndex(fields=["principals"], name="document_principals_gin"),
+            models.Index(fields=["status", "updated_at"], name="document_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Chunk(models.Model):
+    """A passage of a document: its text, where it sits, its embedding and lexemes."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="chunks")
+    version = models.PositiveIntegerField()
+    ordinal = models.PositiveIntegerField()
+    text = models.TextField()
+    heading_path = models.TextField(blank=True)
+    # Page of a PDF or slide of a presentation; empty for formats without pages.
+    page = models.PositiveIntegerField(null=True, blank=True)
+    location = models.TextField(blank=True)
+    token_count = models.PositiveIntegerField()
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    # Title, headings and text as English lexemes with positions; BM25 reads term counts from it.
+    lexemes = SearchVectorField(null=True)
+    lexeme_count = models.PositiveIntegerField(default=0)
+    principals = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        ordering = ["document_id", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "ordinal"], name="chunk_document_ordinal")
+        ]
+        indexes = [
+            HnswIndex(
+                name="chunk_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
+            GinIndex(fields=["principals"], name="chunk_principals_gin"),
+            GinIndex(fields=["lexemes"], name="chunk_lexemes_gin"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}#{self.ordinal}"
+
+
+class LexemeStatistic(models.Model):
+    """In how many chunks a lexeme occurs: the document frequency behind BM25's IDF."""
+
+    lexeme = models.TextField(primary_key=True)
+    chunk_count = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.lexeme}: {self.chunk_count}"
+
+
+class CorpusStatistic(models.Model):
+    """One row: the number of chunks and their total length, for BM25's length normalisation."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    chunk_count = models.BigIntegerField(default=0)
+    lexeme_total = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.chunk_count} chunks"

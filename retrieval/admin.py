@@ -1,0 +1,45 @@
+"""Django admin registration: document metadata for operators; changes go through services.
+
+Chunks are deliberately not registered: reading document content goes through the access rules,
+and admin rights do not widen what a person may read."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from retrieval import services
+from retrieval.models import Document
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    """Documents with their ingestion status."""
+
+    list_display = ["title", "original_filename", "owner", "org_wide", "status", "stage", "version"]
+    list_filter = ["status", "org_wide"]
+    search_fields = ["title", "original_filename", "sha256"]
+    readonly_fields = [
+        f.name for f in Document._meta.get_fields() if f.concrete and not f.many_to_many
+    ]
+    actions = ["reindex"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Uploads hash, store and queue the file: they go through document_create, not this form.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Document) -> None:
+        services.document_delete(document=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        for document in queryset:
+            services.document_delete(document=document)
+
+    @admin.action(description="Re-index the selected documents")
+    def reindex(self, request: HttpRequest, queryset: QuerySet[Document]) -> None:
+        for document in queryset:
+            services.document_reindex(document=document)

@@ -1,0 +1,48 @@
+"""Celery tasks of retrieval: thin wrappers that take ids and call the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError, InterfaceError, OperationalError
+
+from retrieval import ingestion, services
+from retrieval.conf import config
+
+# Failures worth another try: the database or storage was briefly unavailable.
+TRANSIENT = (OperationalError, InterfaceError, DatabaseError, OSError)
+
+
+@shared_task(
+    bind=True,
+    queue="ingest",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=4,
+    soft_time_limit=1500,
+    time_limit=1560,
+)
+def ingest_document(self, document_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Ingest the document with this id."""
+    try:
+        ingestion.document_ingest(document_id=document_id)
+    except SoftTimeLimitExceeded:
+        ingestion.document_fail(
+            document_id=document_id, reason="Ingestion took too long (over 25 minutes); gave up."
+        )
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            ingestion.document_fail(
+                document_id=document_id,
+                reason=f"Ingestion kept failing ({type(error).__name__}: {error}); gave up.",
+            )
+            return
+        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+
+
+@shared_task(queue="default", time_limit=120, soft_time_limit=100)
+def reconcile_documents() -> list[int]:
+    """Re-queue documents stuck in queued/processing for longer than RETRIEVAL_RECONCILE_AFTER."""
+    return services.documents_requeue_stuck(older_than=timedelta(seconds=config().reconcile_after))

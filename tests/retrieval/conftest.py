@@ -1,0 +1,77 @@
+"""Helpers for the retrieval tests: upload files, ingest them here or in the real worker."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Small limits so hostile-file tests stay fast; set before any worker process starts.
+os.environ.setdefault("RETRIEVAL_MAX_FILE_BYTES", str(4 * 1024 * 1024))
+os.environ.setdefault("RETRIEVAL_MAX_UNCOMPRESSED_BYTES", str(32 * 1024 * 1024))
+
+FINISHED = {"ready", "failed"}
+
+
+def upload(
+    name: str,
+    content: bytes | Path,
+    *,
+    owner: Any = None,
+    org_wide: bool = False,
+    groups: Iterable[Any] = (),
+    users: Iterable[Any] = (),
+    title: str = "",
+) -> Any:
+    """Upload bytes (or a file's bytes) through the product's create service."""
+    from django.core.files.base import ContentFile
+
+    from retrieval.services import document_create
+
+    data = content.read_bytes() if isinstance(content, Path) else content
+    return document_create(
+        file=ContentFile(data, name=name),
+        title=title,
+        owner=owner,
+        org_wide=org_wide,
+        groups=groups,
+        users=users,
+    )
+
+
+def wait_until_finished(documents: Iterable[Any], timeout: float = 180) -> None:
+    """Wait for the worker to finish the documents (ready or failed), then refresh them."""
+    from retrieval.models import Document
+
+    documents = list(documents)
+    ids = [d.pk for d in documents]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        statuses = dict(Document.objects.filter(pk__in=ids).values_list("id", "status"))
+        if all(statuses.get(i) in FINISHED for i in ids):
+            break
+        time.sleep(0.2)
+    for document in documents:
+        document.refresh_from_db()
+    unfinished = [d.original_filename for d in documents if d.status not in FINISHED]
+    assert not unfinished, f"not finished within {timeout} s: {unfinished}"
+
+
+@pytest.fixture
+def ingested() -> Callable[..., Any]:
+    """Upload and ingest right here, in the test process (no worker, no broker)."""
+
+    def make(name: str, content: bytes | Path, **access: Any) -> Any:
+        from retrieval.ingestion import document_ingest
+
+        document = upload(name, content, **access)
+        document_ingest(document_id=document.pk)
+        document.refresh_from_db()
+        assert document.status == "ready", document.error
+        return document
+
+    return make
