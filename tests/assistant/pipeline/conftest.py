@@ -1,0 +1,55 @@
+"""A fake model and a fake retriever, so pipeline tests need neither the model nor ingestion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from inference import FakeChatModel
+from retrieval.search import Passage
+
+
+def passage(
+    chunk_id: int, text: str, *, title: str = "Leave policy", dense: float = 0.8
+) -> Passage:
+    return Passage(
+        chunk_id=chunk_id,
+        document_id=chunk_id * 10,
+        title=title,
+        location="Leave › Parental leave",
+        text=text,
+        score=dense,
+        dense_score=dense,
+        lexical_score=1.0,
+    )
+
+
+@dataclass
+class FakeRetriever:
+    """Returns fixed passages and records the queries it was asked."""
+
+    passages: list[Passage] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
+
+    def __call__(self, *, user: Any, query: str, k: int) -> list[Passage]:
+        self.queries.append(query)
+        return self.passages[:k]
+
+
+@pytest.fixture
+def model() -> FakeChatModel:
+    return FakeChatModel()
+
+
+@pytest.fixture
+def retriever() -> FakeRetriever:
+    return FakeRetriever(
+        [
+            passage(
+                1,
+                "Every employee may take 20 weeks of fully paid parental leave after a birth or adoption.",
+            )
+        ]
+    )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from assistant.models import Message
+from assistant.pipeline import answer
+
+
+def test_an_answer_cites_the_passage_it_used_and_keeps_a_trace(alice, model, retriever):
+    model.add_reply("Employees may take 20 weeks of fully paid parental leave [1].")
+
+    result = answer(
+        user=alice, question="How long is parental leave?", chat_model=model, retriever=retriever
+    )
+
+    assert result.message.status == Message.Status.COMPLETE
+    assert result.text == "Employees may take 20 weeks of fully paid parental leave [1]."
+    assert [c["chunk_id"] for c in result.citations] == [1]
+    assert result.citations[0]["title"] == "Leave policy"
+    trace = result.message.trace
+    assert trace["retrieved"][0]["chunk_id"] == 1
+    assert trace["prompt_passages"] == [1]
+    assert trace["moderation"]["input"]["action"] == "allow"
+    assert result.message.ttft_ms is not None and result.message.total_ms is not None
+    # The passage reached the model as delimited data, with the question.
+    prompt = model.messages[0][-1]["content"]
+    assert (
+        "<passage>" in prompt and "20 weeks" in prompt and "How long is parental leave?" in prompt
+    )
+
+
+def test_a_citation_to_a_passage_that_does_not_exist_is_removed(alice, model, retriever):
+    model.add_reply(
+        "Parental leave lasts 20 weeks, fully paid [1]. The cafeteria opens at noon [7]."
+    )
+
+    result = answer(
+        user=alice, question="How long is parental leave?", chat_model=model, retriever=retriever
+    )
+
+    assert "[7]" not in result.text
+    assert [c["n"] for c in result.citations] == [1]
+    assert {"n": 7, "reason": "no such source"} in result.message.trace["citations_removed"]
+
+
+def test_an_uncited_supported_sentence_gets_its_source(alice, model, retriever):
+    model.add_reply("Every employee may take 20 weeks of fully paid parental leave.")
+
+    result = answer(
+        user=alice, question="How long is parental leave?", chat_model=model, retriever=retriever
+    )
+
+    assert result.text.endswith("[1].")
+    assert result.citations[0]["added"] is True

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.models import Message
+from assistant.pipeline import MODEL_DOWN, answer, answer_stream, conversation_start
+from inference import FakeChatModel
+
+
+def test_closing_the_stream_early_saves_a_stopped_answer(alice, retriever):
+    model = FakeChatModel(
+        ["Parental leave is 20 weeks. It is fully paid. It can be split into blocks."]
+    )
+    conversation = conversation_start(user=alice, question="How long is parental leave?")
+    stream = answer_stream(
+        user=alice,
+        conversation=conversation,
+        question="How long is parental leave?",
+        chat_model=model,
+        retriever=retriever,
+    )
+
+    for event in stream:
+        if event.type == "delta":
+            break
+    stream.close()
+
+    saved = conversation.messages.get(role=Message.Role.ASSISTANT)
+    assert saved.status == Message.Status.STOPPED
+    assert saved.content.startswith("Parental leave is 20 weeks.")
+
+
+def test_a_model_that_is_down_gives_a_clear_message(alice, retriever):
+    model = FakeChatModel(healthy=False)
+
+    result = answer(
+        user=alice, question="How long is parental leave?", chat_model=model, retriever=retriever
+    )
+
+    assert result.message.status == Message.Status.ERROR
+    assert result.text == MODEL_DOWN
+    assert "not reachable" in result.message.trace["error"]
+
+
+def test_nobody_can_answer_into_another_persons_conversation(alice, bob, model, retriever):
+    conversation = conversation_start(user=alice, question="hello")
+
+    with pytest.raises(PermissionError):
+        next(
+            answer_stream(
+                user=bob,
+                conversation=conversation,
+                question="hi",
+                chat_model=model,
+                retriever=retriever,
+            )
+        )
