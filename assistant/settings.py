@@ -115,7 +115,7 @@ try:
         }
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
-    REDIS_URL = env.env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
+    REDIS_URL = env.env_url("REDIS_URL", schemes=("redis", "rediss"))
     if not REDIS_URL:
         from assistant import embedded
 
@@ -167,12 +167,8 @@ try:
     USE_TZ = True
 
     # --- Celery -----------------------------------------------------------------------------
-    def _celery_url(url: str) -> str:
-        # kombu and celery spell a unix-socket Redis as redis+socket://
-        return "redis+socket://" + url[len("unix://") :] if url.startswith("unix://") else url
-
-    CELERY_BROKER_URL = _celery_url(REDIS_URL)
-    CELERY_RESULT_BACKEND = _celery_url(REDIS_URL)
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_TASK_SERIALIZER = "json"
     CELERY_RESULT_SERIALIZER = "json"
     CELERY_ACCEPT_CONTENT = ["json"]
@@ -208,6 +204,28 @@ try:
             "httpx": {"level": "WARNING"},
         },
     }
+
+    # --- Slack ------------------------------------------------------------------------------
+    SLACK_ENABLED = env.env_bool("SLACK_ENABLED", default=False)
+    SLACK_SIGNING_SECRET = env.env_str("SLACK_SIGNING_SECRET")
+    SLACK_BOT_TOKEN = env.env_str("SLACK_BOT_TOKEN")
+    # Overridable so tests and benchmarks can point the bot at a loopback stand-in for Slack.
+    SLACK_API_BASE_URL = env.env_url(
+        "SLACK_API_BASE_URL", "https://slack.com/api/", schemes=("http", "https")
+    )
+    if not SLACK_API_BASE_URL.endswith("/"):
+        SLACK_API_BASE_URL += "/"
+    # org_wide: channel answers use org-wide documents only; asker: the asker's own access (visible
+    # to everyone in the channel, so only for workspaces where that is acceptable).
+    SLACK_CHANNEL_SCOPE = env.env_str("SLACK_CHANNEL_SCOPE", "org_wide")
+    if SLACK_CHANNEL_SCOPE not in {"org_wide", "asker"}:
+        raise ConfigError(f"SLACK_CHANNEL_SCOPE={SLACK_CHANNEL_SCOPE!r} must be org_wide or asker")
+    if SLACK_ENABLED and not (SLACK_SIGNING_SECRET.strip() and SLACK_BOT_TOKEN.strip()):
+        raise ConfigError("SLACK_ENABLED needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
+    # Where people open the product: links posted to Slack (sources, account linking) start here.
+    PUBLIC_BASE_URL = env.env_url(
+        "PUBLIC_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
+    ).rstrip("/")
 except ConfigError as _error:
     # One clear line instead of a traceback: the operator needs to know which variable to fix.
     print(f"configuration error: {_error}", file=sys.stderr)
