@@ -9,7 +9,6 @@ from django.urls import include, path
 from assistant import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
@@ -21,5 +20,6 @@ urlpatterns = [
     path("documents/", include("retrieval.urls")),
     path("slack/", include("assistant.slack.urls")),
     path("", include("assistant.api.urls")),
+    # The chat is the home page ("home").
     path("", include("assistant.chat.urls")),
 ]

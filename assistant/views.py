@@ -1,10 +1,8 @@
-"""Pages of the platform: home and health."""
+"""Pages of the platform: health."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -21,9 +19,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "degraded", "components": components},
         status=200 if healthy else 503,
     )
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The landing page after sign-in."""
-    return render(request, "home.html")
