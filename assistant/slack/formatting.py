@@ -1,0 +1,101 @@
+"""Turning answers into Slack mrkdwn, and Slack's message markup back into plain questions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+
+# Slack reads <...> as links and mentions and &...; as entities: only these three must be escaped.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__", re.DOTALL)
+_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
+# Links written by the model are shown as their label only: a generated URL could carry data
+# elsewhere when clicked or unfurled.
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
+
+_SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+HELP = (
+    "*Ask the assistant about the company's documents.*\n"
+    "• `/ask <question>`: a private answer from the documents you can access.\n"
+    "• Send me a direct message: the same, in our conversation.\n"
+    "• Mention me in a channel: an answer everyone there can see, from org-wide documents only.\n"
+    "• `/ask link`: connect your Slack account to your account in the assistant (needed once).\n"
+    "• `/ask help`: this message."
+)
+LINK_INSTRUCTIONS = (
+    "I can only answer people whose Slack account is linked to their account in the assistant. "
+    "Type `/ask link` and open the link I send you while signed in; then ask again."
+)
+THINKING = "_Looking through the documents you can access…_"
+PRIVATE_OFFER = (
+    "I answered in the channel from org-wide documents only, since everyone there can read it. "
+    "For an answer from everything *you* can access, ask me privately: `/ask {question}`, or send "
+    "me a direct message."
+)
+
+
+def escape(text: str) -> str:
+    """Text made safe to show literally in a Slack message."""
+    return text.translate(_ESCAPES)
+
+
+def markdown_to_mrkdwn(text: str) -> str:
+    """The model's Markdown in Slack's dialect: *bold*, no headings, no foreign links."""
+    text = _MARKDOWN_LINK.sub(lambda m: m.group(1), text)
+    text = escape(text)
+    text = _HEADING.sub(lambda m: f"*{m.group(1)}*", text)
+    text = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", text)
+    return _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
+
+
+def source_url(chunk_id: int) -> str:
+    """The source view of a passage; it checks access again when opened."""
+    return f"{settings.PUBLIC_BASE_URL}/sources/{int(chunk_id)}"
+
+
+def source_line(citation: dict[str, Any]) -> str:
+    """One cited source as a Slack link: `[n] <url|title — location>`."""
+    label = str(citation.get("title") or "Untitled")
+    if citation.get("location"):
+        label = f"{label} — {citation['location']}"
+    # `|` would not end the label, but `>` would end the link: escape() covers it.
+    return f"[{int(citation['n'])}] <{source_url(citation['chunk_id'])}|{escape(label)}>"
+
+
+def answer_text(content: str, citations: Iterable[dict[str, Any]]) -> str:
+    """An answer and its sources as one mrkdwn message."""
+    body = markdown_to_mrkdwn(content.strip())
+    lines = [source_line(c) for c in citations]
+    if not lines:
+        return body
+    return body + "\n\n*Sources*\n" + "\n".join(lines)
+
+
+def private_offer(question: str) -> str:
+    """The ephemeral note after a channel answer, pointing at a private one."""
+    return PRIVATE_OFFER.format(question=escape(" ".join(question.split())[:200]))
+
+
+def plain_question(text: str, *, drop_user_ids: Iterable[str] = ()) -> str:
+    """A message's text without Slack markup: mentions of `drop_user_ids` removed, links as labels."""
+    dropped = set(drop_user_ids)
+
+    def replace(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if target.startswith("@"):
+            if target[1:] in dropped:
+                return ""
+            return f"@{label or target[1:]}"
+        if target.startswith(("#", "!")):
+            return f"#{label}" if target.startswith("#") and label else (label or "")
+        return label or target
+
+    text = _SLACK_LINK.sub(replace, text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())

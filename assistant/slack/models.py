@@ -1,0 +1,98 @@
+"""Slack identities linked to product accounts, pending link requests, and received events."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class SlackLink(models.Model):
+    """A Slack user (in one workspace) acting as a product account."""
+
+    team_id = models.CharField(max_length=32)
+    slack_user_id = models.CharField(max_length=32)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="slack_links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team_id", "slack_user_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team_id", "slack_user_id"], name="slack_link_one_account_per_slack_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id}/{self.slack_user_id} → {self.user_id}"
+
+
+class LinkRequest(models.Model):
+    """A one-time, expiring invitation to link a Slack user, issued by `/ask link`.
+
+    Only a hash of the token is stored: a copy of the database does not let anyone link themselves.
+    """
+
+    team_id = models.CharField(max_length=32)
+    slack_user_id = models.CharField(max_length=32)
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"link request for {self.team_id}/{self.slack_user_id}"
+
+
+class SlackEvent(models.Model):
+    """A question received from Slack, stored once per delivery key, and where its answer stands."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Channel mention"
+        DM = "dm", "Direct message"
+        COMMAND = "command", "Slash command"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        ANSWERED = "answered", "Answered"
+        UNLINKED = "unlinked", "Sent link instructions"
+        FAILED = "failed", "Failed"
+
+    # Slack's event_id for events, the trigger_id for slash commands: redeliveries share it.
+    dedupe_key = models.CharField(max_length=128, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    team_id = models.CharField(max_length=32)
+    slack_user_id = models.CharField(max_length=32)
+    channel_id = models.CharField(max_length=32, blank=True)
+    # The message to thread under (mentions); empty for DMs and commands.
+    thread_ts = models.CharField(max_length=32, blank=True)
+    text = models.TextField()
+    response_url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Set once the answer exists, so a retried post never asks the model twice.
+    message = models.ForeignKey(
+        "assistant.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The reply's timestamp in Slack once posted: a retry after a later step fails never reposts it.
+    reply_ts = models.CharField(max_length=32, blank=True)
+    # A worker holds the event until then; a redelivery after a crash may take it over afterwards.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["team_id", "slack_user_id", "channel_id", "thread_ts"],
+                name="slack_event_thread",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dedupe_key} ({self.status})"

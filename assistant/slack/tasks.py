@@ -1,0 +1,50 @@
+"""Celery tasks of the Slack surface: each takes an event id and answers it at most once."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import Task, shared_task
+
+from assistant.slack.answering import (
+    ReplyFailed,
+    event_answer,
+    event_claim,
+    event_fail,
+    event_release,
+)
+
+logger = logging.getLogger(__name__)
+
+TIME_LIMIT = 600
+MAX_RETRIES = 6
+
+
+@shared_task(
+    bind=True,
+    queue="default",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=MAX_RETRIES,
+    time_limit=TIME_LIMIT,
+    soft_time_limit=TIME_LIMIT - 30,
+)
+def slack_event_answer(self: Task, event_id: int) -> None:
+    """Answer a stored Slack question and post the reply; retried with backoff if Slack fails."""
+    # Held past the hard time limit, so a redelivered copy cannot start while this one runs.
+    event = event_claim(event_id=event_id, hold=timedelta(seconds=TIME_LIMIT + 60))
+    if event is None:
+        return
+    try:
+        event_answer(event=event)
+    except ReplyFailed as exc:
+        if self.request.retries >= MAX_RETRIES:
+            event_fail(event_id=event_id, error=str(exc))
+            logger.error("giving up on Slack event %s: %s", event_id, exc)
+            return
+        event_release(event=event, error=str(exc))
+        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
+    except Exception as exc:
+        event_fail(event_id=event_id, error=f"{type(exc).__name__}: {exc}")
+        raise
