@@ -1,0 +1,129 @@
+"""OpenAI-compatible endpoints: /v1/chat/completions and /v1/models."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from ninja import Router
+
+from assistant.api.auth import token_auth
+from assistant.api.bridge import events_in_thread
+from assistant.api.completions import (
+    DONE,
+    MODEL_ID,
+    MODEL_OWNER,
+    ChatCompletionIn,
+    ChatCompletionOut,
+    ChunkWriter,
+    ModelListOut,
+    ModelOut,
+    completion_body,
+    completion_events,
+    completion_id,
+    pipeline_options,
+    question_and_history,
+    sse,
+)
+from assistant.api.errors import ApiError, error_body, error_response
+from assistant.pipeline import Event
+
+logger = logging.getLogger(__name__)
+
+router = Router(auth=token_auth, tags=["OpenAI-compatible"])
+
+# A fixed creation time keeps /v1/models stable between processes and restarts.
+MODEL_CREATED = 1767225600
+
+
+def _model() -> dict[str, Any]:
+    return {"id": MODEL_ID, "object": "model", "created": MODEL_CREATED, "owned_by": MODEL_OWNER}
+
+
+@router.get("/models", response=ModelListOut)
+def models_list(request: HttpRequest) -> dict[str, Any]:
+    """The models this API answers with: one, the assistant (retrieval + the local model)."""
+    return {"object": "list", "data": [_model()]}
+
+
+@router.get("/models/{model_id}", response=ModelOut)
+def models_retrieve(request: HttpRequest, model_id: str) -> dict[str, Any]:
+    """One model by id."""
+    if model_id != MODEL_ID:
+        raise ApiError(f"The model '{model_id}' does not exist.", 404, code="model_not_found")
+    return _model()
+
+
+@router.post("/chat/completions", response=ChatCompletionOut)
+async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> HttpResponse:
+    """Answer the last user message from the documents the token's user may read, with citations."""
+    if body.model != MODEL_ID:
+        raise ApiError(
+            f"The model '{body.model}' does not exist; use '{MODEL_ID}'.",
+            404,
+            code="model_not_found",
+            param="model",
+        )
+    try:
+        question, history = question_and_history(body)
+    except ValueError as exc:
+        raise ApiError(str(exc), 400, param="messages") from None
+    user = request.auth  # type: ignore[attr-defined]
+    options = pipeline_options(body)
+    events = events_in_thread(
+        lambda: completion_events(
+            user=user,
+            question=question,
+            history=history,
+            conversation_id=body.conversation_id,
+            options=options,
+        )
+    )
+    # The first event comes only after the conversation checks, so a foreign conversation_id is a
+    # plain 404 response rather than an error in the middle of a stream.
+    first = await anext(events)
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        response = StreamingHttpResponse(
+            _sse(first, events, ChunkWriter(include_usage=include_usage)),
+            content_type="text/event-stream",
+        )
+        response["Cache-Control"] = "no-cache"
+        # Proxies such as nginx would otherwise buffer the stream into one late response.
+        response["X-Accel-Buffering"] = "no"
+        return response
+    done = await _last(first, events)
+    if done.data["status"] == "error":
+        return error_response(done.data["content"], 503, code="model_unavailable")
+    return JsonResponse(
+        completion_body(done.data, completion=completion_id(), created=int(time.time()))
+    )
+
+
+async def _last(first: Event, events: AsyncIterator[Event]) -> Event:
+    last = first
+    async for event in events:
+        last = event
+    return last
+
+
+async def _sse(
+    first: Event, events: AsyncIterator[Event], writer: ChunkWriter
+) -> AsyncIterator[str]:
+    try:
+        for chunk in writer.write(first):
+            yield chunk
+        async for event in events:
+            for chunk in writer.write(event):
+                yield chunk
+    except Exception:
+        # Headers are sent: the error can only travel inside the stream, where OpenAI clients
+        # look for it.
+        logger.exception("chat completion stream failed")
+        yield sse(error_body("The answer failed; please try again.", 500))
+        yield DONE
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]
