@@ -1,0 +1,106 @@
+"""Forms of the staff documents page: who may read a document, and the files to upload."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+
+ORG_WIDE = "org"
+RESTRICTED = "restricted"
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    """A file input that lets the browser pick several files at once."""
+
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field whose cleaned value is a list of uploaded files."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        """Clean each file on its own; the size limit is checked per file by the form."""
+        files = data if isinstance(data, list | tuple) else [data]
+        files = [f for f in files if f]
+        if not files:
+            raise forms.ValidationError("Choose at least one file.", code="required")
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class AccessForm(forms.Form):
+    """Org-wide, or restricted to chosen groups and people (the owner always keeps access)."""
+
+    access = forms.ChoiceField(
+        choices=[
+            (ORG_WIDE, "Everyone in the organisation"),
+            (RESTRICTED, "Only the groups and people chosen below"),
+        ],
+        initial=ORG_WIDE,
+        widget=forms.RadioSelect,
+    )
+    groups = forms.ModelMultipleChoiceField(
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    users = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        """A restricted document names somebody; an org-wide one needs no list."""
+        cleaned = super().clean() or {}
+        if cleaned.get("access") == RESTRICTED:
+            if not cleaned.get("groups") and not cleaned.get("users"):
+                raise forms.ValidationError(
+                    "Choose at least one group or person, or make the document org-wide.",
+                    code="nobody",
+                )
+        elif cleaned.get("access") == ORG_WIDE:
+            # Org-wide already includes everyone; stored lists would only confuse a later change.
+            cleaned["groups"] = Group.objects.none()
+            cleaned["users"] = get_user_model().objects.none()
+        return cleaned
+
+    @property
+    def org_wide(self) -> bool:
+        """Whether the cleaned choice is org-wide."""
+        return bool(self.cleaned_data["access"] == ORG_WIDE)
+
+
+class UploadForm(AccessForm):
+    """One or more files and who may read them."""
+
+    files = MultipleFileField()
+
+
+def size_error(file: UploadedFile) -> str:
+    """Why a file is too large to accept, or "" when it is within MAX_UPLOAD_BYTES."""
+    limit = settings.MAX_UPLOAD_BYTES
+    if (file.size or 0) <= limit:
+        return ""
+    return (
+        f"{file.name} is {filesizeformat(file.size)}, over the upload limit of "
+        f"{filesizeformat(limit)}; nothing was stored."
+    )
+
+
+def form_errors(form: forms.Form) -> list[str]:
+    """A form's errors as plain sentences, for JSON answers and page messages."""
+    messages: list[str] = []
+    for field, errors in form.errors.items():
+        label = "" if field == "__all__" else f"{form.fields[field].label or field.title()}: "
+        messages.extend(f"{label}{error}" for error in errors)
+    return messages

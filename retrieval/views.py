@@ -1,0 +1,292 @@
+"""Staff pages for documents: upload, live status, access, re-index, delete, and a chunk view.
+
+These are management pages. Staff see every document's metadata and, on the detail page, its
+chunks; that does not widen what chat retrieves for them, which always goes through
+retrieval.access. Each endpoint answers JSON to the page's script (Accept: application/json) and
+redirects with a message to a plain form post, so the page also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.uploadedfile import UploadedFile
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import dateformat, timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from retrieval import selectors, services
+from retrieval.forms import AccessForm, UploadForm, form_errors, size_error
+from retrieval.models import Document
+from retrieval.parsers import FORMATS
+
+NOT_FOUND = "No such page."
+DOCUMENTS_PER_PAGE = 100
+CHUNKS_PER_PAGE = 50
+# The most rows one status poll may ask about; a page never shows more than DOCUMENTS_PER_PAGE.
+MAX_STATUS_IDS = 500
+
+
+def staff_document(request: HttpRequest, document_id: int | None = None) -> Document | None:
+    """The one access check of these pages: Http404 alike for non-staff and missing documents."""
+    # 404 rather than 403: these pages do not admit to existing for people who cannot use them.
+    if not (request.user.is_active and request.user.is_staff):
+        raise Http404(NOT_FOUND)
+    if document_id is None:
+        return None
+    document = selectors.document_get(document_id=document_id)
+    if document is None:
+        raise Http404(NOT_FOUND)
+    return document
+
+
+@login_required
+@require_GET
+def document_index(request: HttpRequest) -> HttpResponse:
+    """The documents page: upload zone and a live table of documents."""
+    staff_document(request)
+    page = Paginator(selectors.document_list(), DOCUMENTS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = [document_json(d) for d in page.object_list]
+    return render(
+        request,
+        "documents/index.html",
+        {
+            "page": page,
+            "rows": rows,
+            "upload_form": UploadForm(),
+            "access_form": AccessForm(auto_id="access_%s"),
+            # The page warns before sending a file the server would refuse anyway.
+            "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
+            "accept": ",".join(sorted(FORMATS)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def document_upload(request: HttpRequest) -> HttpResponse:
+    """Store the uploaded files with the chosen access and queue them for ingestion."""
+    staff_document(request)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return failure(request, form_errors(form))
+    results = [upload_one(request, form, file) for file in form.cleaned_data["files"]]
+    stored = [r for r in results if r["ok"]]
+    errors = [r["error"] for r in results if not r["ok"]]
+    if wants_json(request):
+        status = 201 if not errors else (400 if not stored else 200)
+        return JsonResponse({"results": results, "errors": errors}, status=status)
+    if stored:
+        messages.success(request, f"Queued {len(stored)} document(s) for indexing.")
+    for error in errors:
+        messages.error(request, error)
+    return redirect("documents:index")
+
+
+def upload_one(request: HttpRequest, form: UploadForm, file: UploadedFile) -> dict[str, Any]:
+    """Store one file of an upload; a result with either the document or the reason it failed."""
+    name = file.name or "upload"
+    too_large = size_error(file)
+    if too_large:
+        return {"name": name, "ok": False, "error": too_large}
+    try:
+        document = services.document_create(
+            file=file,
+            filename=name,
+            owner=request.user,
+            org_wide=form.org_wide,
+            groups=form.cleaned_data["groups"],
+            users=form.cleaned_data["users"],
+        )
+    except services.DuplicateDocument as duplicate:
+        existing = duplicate.existing
+        return {
+            "name": name,
+            "ok": False,
+            "error": f"{name}: {duplicate}",
+            "duplicate_of": {"id": existing.pk, "url": detail_url(existing.pk)},
+        }
+    fresh = selectors.document_get(document_id=document.pk)
+    return {"name": name, "ok": True, "document": document_json(fresh or document)}
+
+
+@login_required
+@require_GET
+@never_cache
+def document_status(request: HttpRequest) -> JsonResponse:
+    """Status and progress of the documents a page shows (`ids`), plus any newer than `after`."""
+    staff_document(request)
+    try:
+        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip()]
+        after = int(request.GET.get("after") or 0)
+    except ValueError:
+        return JsonResponse({"errors": ["ids and after must be document numbers."]}, status=400)
+    if len(ids) > MAX_STATUS_IDS:
+        return JsonResponse({"errors": [f"Ask for at most {MAX_STATUS_IDS} ids."]}, status=400)
+    documents = selectors.document_list().filter(pk__in=ids)
+    newer: list[Document] = []
+    if after:
+        # Documents added elsewhere (API, CLI, another tab) appear without a reload.
+        newer = list(selectors.document_list().filter(pk__gt=after)[:DOCUMENTS_PER_PAGE])
+    seen: set[int] = set()
+    rows = []
+    for document in [*newer, *documents]:
+        if document.pk not in seen:
+            seen.add(document.pk)
+            rows.append(document_json(document))
+    return JsonResponse({"documents": rows})
+
+
+@login_required
+@require_GET
+def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
+    """One document: its metadata, access, live status and chunks (a management view)."""
+    document = staff_document(request, document_id)
+    assert document is not None
+    chunks = Paginator(
+        selectors.document_chunks(document=document).order_by("ordinal"), CHUNKS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "documents/detail.html",
+        {
+            "document": document,
+            "row": document_json(document),
+            "chunks": chunks,
+            "access_form": AccessForm(initial=access_initial(document)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Change who may read a document (its chunks follow in the same transaction)."""
+    document = staff_document(request, document_id)
+    assert document is not None
+    form = AccessForm(request.POST)
+    if not form.is_valid():
+        return failure(request, form_errors(form), back=detail_url(document.pk))
+    services.document_set_access(
+        document=document,
+        org_wide=form.org_wide,
+        groups=form.cleaned_data["groups"],
+        users=form.cleaned_data["users"],
+    )
+    return success(request, document.pk, f"Access to “{document.title}” changed.")
+
+
+@login_required
+@require_POST
+def document_reindex(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Queue a document for indexing again."""
+    document = staff_document(request, document_id)
+    assert document is not None
+    services.document_reindex(document=document)
+    return success(request, document.pk, f"“{document.title}” is queued for re-indexing.")
+
+
+@login_required
+@require_POST
+def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Delete a document with its chunks and stored file."""
+    document = staff_document(request, document_id)
+    assert document is not None
+    services.document_delete(document=document)
+    if wants_json(request):
+        return JsonResponse({"deleted": document_id})
+    messages.success(request, f"Deleted “{document.title}”.")
+    return redirect("documents:index")
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Whether the caller is the page's script (it asks for JSON first) rather than a form post."""
+    accept = request.headers.get("Accept", "")
+    return accept.split(",")[0].strip().startswith("application/json")
+
+
+def failure(request: HttpRequest, errors: list[str], *, back: str = "") -> HttpResponse:
+    """Report bad input: JSON 400 to the script, page messages after a plain form post."""
+    if wants_json(request):
+        return JsonResponse({"errors": errors}, status=400)
+    for error in errors:
+        messages.error(request, error)
+    return redirect(back or reverse("documents:index"))
+
+
+def success(request: HttpRequest, document_id: int, message: str) -> HttpResponse:
+    """The document as it now is (JSON), or back to its page with a message."""
+    if wants_json(request):
+        document = selectors.document_get(document_id=document_id)
+        if document is None:
+            raise Http404(NOT_FOUND)
+        return JsonResponse({"document": document_json(document), "message": message})
+    messages.success(request, message)
+    return redirect(detail_url(document_id))
+
+
+def detail_url(document_id: int) -> str:
+    """The detail page of a document."""
+    return reverse("documents:detail", args=[document_id])
+
+
+def access_initial(document: Document) -> dict[str, Any]:
+    """The access form's initial values for a document."""
+    return {
+        "access": "org" if document.org_wide else "restricted",
+        "groups": [g.pk for g in document.allowed_groups.all()],
+        "users": [u.pk for u in document.allowed_users.all()],
+    }
+
+
+def access_label(document: Document) -> str:
+    """Who may read a document, in a few words."""
+    if document.org_wide:
+        return "Everyone"
+    names = [g.name for g in document.allowed_groups.all()]
+    names += [u.get_username() for u in document.allowed_users.all()]
+    owner = document.owner.get_username() if document.owner else ""
+    if not names:
+        return f"Only {owner}" if owner else "Nobody"
+    return ", ".join(sorted(names, key=str.lower))
+
+
+def document_json(document: Document) -> dict[str, Any]:
+    """What the page shows of a document; the shape the script renders rows from."""
+    pk = document.pk
+    return {
+        "id": pk,
+        "title": document.title,
+        "filename": document.original_filename,
+        "size": document.size,
+        "size_label": filesizeformat(document.size),
+        "status": document.status,
+        "stage": document.stage,
+        "progress_done": document.progress_done,
+        "progress_total": document.progress_total,
+        "error": document.error,
+        "chunk_count": document.chunk_count,
+        "version": document.version,
+        "owner": document.owner.get_username() if document.owner else "",
+        "org_wide": document.org_wide,
+        "groups": [{"id": g.pk, "name": g.name} for g in document.allowed_groups.all()],
+        "users": [{"id": u.pk, "name": u.get_username()} for u in document.allowed_users.all()],
+        "access_label": access_label(document),
+        "updated": dateformat.format(timezone.localtime(document.updated_at), "Y-m-d H:i:s"),
+        "urls": {
+            "detail": detail_url(pk),
+            "access": reverse("documents:access", args=[pk]),
+            "reindex": reverse("documents:reindex", args=[pk]),
+            "delete": reverse("documents:delete", args=[pk]),
+        },
+    }
