@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from inference.experts import use_sparse_topk
-from inference.kvcache import SlotKVCache
+from inference.kvcache import SlotKVCache, decode_mask, prefill_mask
 from inference.loading import (
     context_length,
     eos_token_ids,
@@ -330,9 +330,7 @@ class Engine:
             q = len(chunk)
             self._cache.prepare_prefill(slot=slot, start=start, length=q)
             positions = torch.arange(start, start + q).unsqueeze(0)
-            kv = torch.arange(start + q)
-            mask = (kv.unsqueeze(0) <= positions.transpose(0, 1))[None, None]
-            logits = self._forward(torch.tensor([chunk]), positions, mask)
+            logits = self._forward(torch.tensor([chunk]), positions, prefill_mask(start, q))
         assert logits is not None
         params = handle.params
         seq = _Sequence(
@@ -354,9 +352,7 @@ class Engine:
         positions = torch.tensor([seq.position for seq in self._active])
         input_ids = torch.tensor([[seq.last_token] for seq in self._active])
         self._cache.prepare_decode(positions)
-        kv = torch.arange(int(positions.max()) + 1)
-        mask = (kv.unsqueeze(0) <= positions.unsqueeze(1))[:, None, None, :]
-        logits = self._forward(input_ids, positions.unsqueeze(1), mask)
+        logits = self._forward(input_ids, positions.unsqueeze(1), decode_mask(positions))
         greedy = torch.argmax(logits, dim=-1).tolist()
         for row, seq in enumerate(self._active):
             seq.position += 1

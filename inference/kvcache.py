@@ -5,6 +5,18 @@ from __future__ import annotations
 import torch
 
 
+def prefill_mask(start: int, length: int) -> torch.Tensor:
+    """Causal mask (1, 1, length, start + length) for a chunk written from position `start`."""
+    queries = torch.arange(start, start + length).unsqueeze(1)
+    return (torch.arange(start + length).unsqueeze(0) <= queries)[None, None]
+
+
+def decode_mask(positions: torch.Tensor) -> torch.Tensor:
+    """Mask (rows, 1, 1, longest) letting each row see its own tokens up to its position."""
+    keys = torch.arange(int(positions.max()) + 1)
+    return (keys.unsqueeze(0) <= positions.unsqueeze(1))[:, None, None, :]
+
+
 class SlotKVCache:
     """Per-layer key/value buffers shaped (slots, kv_heads, capacity, head_dim).
 

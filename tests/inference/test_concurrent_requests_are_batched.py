@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from inference.engine import Delta
+from inference.sampling import SamplingParams
+
+from .conftest import wait_until
+
+
+def test_requests_submitted_together_decode_in_one_batch(tiny_engine):
+    params = SamplingParams(max_tokens=40, ignore_eos=True)
+    handles = [tiny_engine.submit([10 + i, 20, 30], params) for i in range(6)]
+    results = [tiny_engine.collect(h) for h in handles]
+    assert all(r.completion_tokens == 40 for r in results)
+    assert tiny_engine.stats.max_batch_seen == 6
+    # Six 40-token answers in far fewer than 6 * 40 forward passes.
+    assert tiny_engine.stats.decode_steps < 80
+
+
+def test_a_new_request_joins_a_batch_that_is_already_running(tiny_engine):
+    long_running = tiny_engine.submit([5, 6, 7], SamplingParams(max_tokens=200, ignore_eos=True))
+    first = next(long_running.events())
+    assert isinstance(first, Delta) or first is not None
+    latecomer = tiny_engine.collect(
+        tiny_engine.submit([8, 9], SamplingParams(max_tokens=5, ignore_eos=True))
+    )
+    assert latecomer.completion_tokens == 5
+    assert not long_running.done.is_set(), "the latecomer did not wait for the long answer"
+    assert tiny_engine.stats.joined_running_batch >= 1
+    assert tiny_engine.stats.max_batch_seen == 2
+    long_running.cancel()
+    assert wait_until(long_running.done.is_set)
