@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 
 # Slack reads <...> as links and mentions and &...; as entities: only these three must be escaped.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -56,7 +57,7 @@ def markdown_to_mrkdwn(text: str) -> str:
 
 def source_url(chunk_id: int) -> str:
     """The source view of a passage; it checks access again when opened."""
-    return f"{settings.PUBLIC_BASE_URL}/sources/{int(chunk_id)}"
+    return settings.PUBLIC_BASE_URL + reverse("source", args=[int(chunk_id)])
 
 
 def source_line(citation: dict[str, Any]) -> str:

@@ -333,3 +333,24 @@ class EchoModel:
 
     def context_length(self) -> int:
         return 4096
+
+
+@pytest.fixture
+def answer_here(client: Any, slack_api: FakeSlack) -> Callable[..., Any]:
+    """Post a signed event or command, then answer it in this process as the worker would."""
+    from datetime import timedelta
+
+    from assistant.slack.answering import event_answer, event_claim
+    from assistant.slack.models import SlackEvent
+
+    def run(body: bytes, *, chat_model: Any, command: bool = False) -> Any:
+        before = set(SlackEvent.objects.values_list("pk", flat=True))
+        response = (post_command if command else post_event)(client, body)
+        assert response.status_code == 200
+        (event_id,) = set(SlackEvent.objects.values_list("pk", flat=True)) - before
+        event = event_claim(event_id=event_id, hold=timedelta(minutes=1))
+        event_answer(event=event, chat_model=chat_model)
+        event.refresh_from_db()
+        return event
+
+    return run
