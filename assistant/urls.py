@@ -19,7 +19,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("documents/", include("retrieval.urls")),
     path("slack/", include("assistant.slack.urls")),
-    path("", include("assistant.api.urls")),
-    # The chat is the home page ("home").
+    # The chat comes first: it owns "/" (the home page), which the API's router would also answer.
     path("", include("assistant.chat.urls")),
+    path("", include("assistant.api.urls")),
 ]

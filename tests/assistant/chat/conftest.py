@@ -1,0 +1,102 @@
+"""Chat test helpers: a fake model and retriever behind the pipeline's defaults, SSE parsing.
+
+The answer runs in a worker thread with its own database connection, so tests that stream an
+answer use `django_db(transaction=True)`: that thread must see the rows the test created.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from assistant import pipeline
+from inference import FakeChatModel
+from retrieval.search import Passage
+
+LEAVE = "Every employee may take 20 weeks of fully paid parental leave after a birth or adoption."
+
+
+def passage(chunk_id: int, text: str = LEAVE, *, title: str = "Leave policy") -> Passage:
+    """A retrieved passage as retrieval would return it."""
+    return Passage(
+        chunk_id=chunk_id,
+        document_id=chunk_id * 10,
+        title=title,
+        location="Leave › Parental leave",
+        text=text,
+        score=0.8,
+        dense_score=0.8,
+        lexical_score=1.0,
+    )
+
+
+@dataclass
+class FakeRetriever:
+    """Returns fixed passages and records who asked what."""
+
+    passages: list[Passage] = field(default_factory=list)
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    def __call__(self, *, user: Any, query: str, k: int) -> list[Passage]:
+        self.asked.append((user.get_username(), query))
+        return self.passages[:k]
+
+
+@pytest.fixture
+def model(monkeypatch: pytest.MonkeyPatch) -> FakeChatModel:
+    """The chat model every answer of this test gets."""
+    fake = FakeChatModel()
+    monkeypatch.setattr(pipeline, "default_chat_model", lambda: fake)
+    return fake
+
+
+@pytest.fixture
+def retriever(monkeypatch: pytest.MonkeyPatch) -> FakeRetriever:
+    """The retriever every answer of this test gets; it finds the leave passage."""
+    fake = FakeRetriever([passage(1)])
+    monkeypatch.setattr(pipeline, "default_retriever", fake)
+    return fake
+
+
+def parse_sse(body: bytes) -> list[dict[str, Any]]:
+    """The events of a server-sent-events body, checking each frame's name matches its type."""
+    events = []
+    for frame in body.decode().split("\n\n"):
+        lines = [line for line in frame.split("\n") if line and not line.startswith(":")]
+        if not lines:
+            continue
+        name = next(line[len("event: ") :] for line in lines if line.startswith("event: "))
+        data = json.loads(
+            "\n".join(line[len("data: ") :] for line in lines if line.startswith("data: "))
+        )
+        assert data["type"] == name
+        events.append(data)
+    return events
+
+
+def stream_events(response: Any) -> list[dict[str, Any]]:
+    """Read a streamed chat response to the end and parse its events."""
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "text/event-stream"
+    return parse_sse(read_body(response))
+
+
+def read_body(response: Any) -> bytes:
+    """The whole body of a response whose content is an async iterator (an async view's)."""
+
+    async def collect() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return async_to_sync(collect)()
+
+
+def ask(client: Any, question: str, conversation: int | None = None) -> list[dict[str, Any]]:
+    """Ask through the chat endpoint and return the streamed events."""
+    data = {"question": question}
+    if conversation is not None:
+        data["conversation"] = str(conversation)
+    return stream_events(client.post("/ask", data))
