@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from ninja import Router
 
 from assistant.api.auth import token_auth
-from assistant.api.bridge import events_in_thread
+from assistant.api.bridge import EventStream
 from assistant.api.completions import (
     DONE,
     MODEL_ID,
@@ -73,7 +73,7 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
         raise ApiError(str(exc), 400, param="messages") from None
     user = request.auth  # type: ignore[attr-defined]
     options = pipeline_options(body)
-    events = events_in_thread(
+    events = EventStream(
         lambda: completion_events(
             user=user,
             question=question,
@@ -84,7 +84,11 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
     )
     # The first event comes only after the conversation checks, so a foreign conversation_id is a
     # plain 404 response rather than an error in the middle of a stream.
-    first = await anext(events)
+    try:
+        first = await anext(events)
+    except BaseException:
+        await events.aclose()
+        raise
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         response = StreamingHttpResponse(
@@ -95,7 +99,10 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
         # Proxies such as nginx would otherwise buffer the stream into one late response.
         response["X-Accel-Buffering"] = "no"
         return response
-    done = await _last(first, events)
+    try:
+        done = await _last(first, events)
+    finally:
+        await events.aclose()
     if done.data["status"] == "error":
         return error_response(done.data["content"], 503, code="model_unavailable")
     return JsonResponse(
@@ -103,16 +110,14 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
     )
 
 
-async def _last(first: Event, events: AsyncIterator[Event]) -> Event:
+async def _last(first: Event, events: EventStream) -> Event:
     last = first
     async for event in events:
         last = event
     return last
 
 
-async def _sse(
-    first: Event, events: AsyncIterator[Event], writer: ChunkWriter
-) -> AsyncIterator[str]:
+async def _sse(first: Event, events: EventStream, writer: ChunkWriter) -> AsyncIterator[str]:
     try:
         for chunk in writer.write(first):
             yield chunk
@@ -126,4 +131,4 @@ async def _sse(
         yield sse(error_body("The answer failed; please try again.", 500))
         yield DONE
     finally:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()

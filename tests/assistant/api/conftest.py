@@ -35,9 +35,23 @@ def post_json(client: Any, url: str, body: Any, token: str) -> Any:
     return client.post(url, json.dumps(body), content_type="application/json", **bearer(token))
 
 
+def streamed(response: Any) -> list[bytes]:
+    """All chunks of a streaming response; async ones (our SSE views) are drained on a loop."""
+    from asgiref.sync import async_to_sync
+
+    content = response.streaming_content
+    if not hasattr(content, "__aiter__"):
+        return list(content)
+
+    async def drain() -> list[bytes]:
+        return [chunk async for chunk in content]
+
+    return async_to_sync(drain)()
+
+
 def sse_events(response: Any) -> list[Any]:
     """The `data:` payloads of a streamed response, JSON-decoded ([DONE] stays a string)."""
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(streamed(response)).decode()
     events = []
     for block in body.split("\n\n"):
         if block.startswith("data: "):
@@ -88,3 +102,23 @@ def ingested() -> Callable[..., Any]:
         return document
 
     return make
+
+
+@pytest.fixture
+def leave_passage(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The pipeline's retriever, replaced by one that always finds the same passage."""
+    from assistant import pipeline
+    from retrieval.search import Passage
+
+    found = Passage(
+        chunk_id=1,
+        document_id=10,
+        title="Leave policy",
+        location="Leave › Parental leave",
+        text="Every employee may take 20 weeks of fully paid parental leave after a birth.",
+        score=0.9,
+        dense_score=0.9,
+        lexical_score=1.0,
+    )
+    monkeypatch.setattr(pipeline, "default_retriever", lambda *, user, query, k: [found])
+    return found
