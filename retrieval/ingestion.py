@@ -40,7 +40,7 @@ class PreparedDocument:
 
 def document_ingest(*, document_id: int) -> None:
     """Ingest one document end to end; a bad file ends `failed` with its reason."""
-    document = _claim(document_id)
+    document = document_claim(document_id=document_id)
     if document is None:
         return
     try:
@@ -53,6 +53,18 @@ def document_ingest(*, document_id: int) -> None:
 
 def document_prepare(*, document: Document, sandbox: bool = True) -> PreparedDocument:
     """Parse, chunk and embed a document's file, reporting progress as it goes."""
+    drafts = document_chunk(document=document, sandbox=sandbox)
+    _progress(document, stage=Document.Stage.EMBEDDING, done=0, total=len(drafts))
+    texts = [embedding_text(document.title, d) for d in drafts]
+    vectors = []
+    for start in range(0, len(texts), EMBED_BATCH_CHUNKS):
+        vectors.append(embedding.embed_texts(texts[start : start + EMBED_BATCH_CHUNKS]))
+        _progress(document, done=min(start + EMBED_BATCH_CHUNKS, len(texts)))
+    return PreparedDocument(drafts=drafts, vectors=np.concatenate(vectors))
+
+
+def document_chunk(*, document: Document, sandbox: bool = True) -> list[ChunkDraft]:
+    """Parse and chunk a document's file; IngestFailure or ParseError when it cannot be read."""
     conf = config()
     if document.size > conf.max_file_bytes:
         raise IngestFailure(
@@ -74,13 +86,7 @@ def document_prepare(*, document: Document, sandbox: bool = True) -> PreparedDoc
         raise IngestFailure(
             "No text was found in the file (an empty document, or a scan without a text layer)."
         )
-    _progress(document, stage=Document.Stage.EMBEDDING, done=0, total=len(drafts))
-    texts = [embedding_text(document.title, d) for d in drafts]
-    vectors = []
-    for start in range(0, len(texts), EMBED_BATCH_CHUNKS):
-        vectors.append(embedding.embed_texts(texts[start : start + EMBED_BATCH_CHUNKS]))
-        _progress(document, done=min(start + EMBED_BATCH_CHUNKS, len(texts)))
-    return PreparedDocument(drafts=drafts, vectors=np.concatenate(vectors))
+    return drafts
 
 
 def document_parse(*, document: Document, sandbox: bool = True) -> list[Section]:
@@ -163,7 +169,7 @@ def document_fail(*, document_id: int, reason: str) -> None:
     )
 
 
-def _claim(document_id: int) -> Document | None:
+def document_claim(*, document_id: int) -> Document | None:
     """Mark the document processing and count the attempt; None when there is nothing to do."""
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()

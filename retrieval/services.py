@@ -54,8 +54,12 @@ def document_create(
     groups: Iterable[Group] = (),
     users: Iterable[Any] = (),
     filename: str = "",
+    enqueue: bool = True,
 ) -> Document:
-    """Store an upload and queue it for ingestion; DuplicateDocument if its bytes exist already."""
+    """Store an upload and queue it for ingestion; DuplicateDocument if its bytes exist already.
+
+    `enqueue=False` leaves it queued for a caller that ingests in bulk itself (evaluation).
+    """
     original = Path(filename or file.name or "upload").name
     sha256, size = file_sha256(file)
     existing = Document.objects.filter(sha256=sha256).first()
@@ -87,7 +91,8 @@ def document_create(
                 group_ids=[g.pk for g in group_list],
             )
             document.save(update_fields=["principals"])
-            _enqueue_on_commit(document.pk)
+            if enqueue:
+                _enqueue_on_commit(document.pk)
     except IntegrityError:
         document.file.delete(save=False)
         raced = Document.objects.filter(sha256=sha256).first()
