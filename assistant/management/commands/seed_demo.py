@@ -84,6 +84,11 @@ class Command(BaseCommand):
             user.is_superuser = is_admin
             user.save()
             user.groups.set([groups[name] for name in group_names])
+        queued = seed_documents(User.objects.get(username="carol"), groups)
+        if queued:
+            self.stdout.write(
+                f"Queued {len(queued)} demo documents for ingestion: {', '.join(queued)}"
+            )
         self.stdout.write(
             self.style.SUCCESS("Demo organisation ready. Sign in at http://127.0.0.1:8000/")
         )
