@@ -83,16 +83,17 @@ class AccessForm(forms.Form):
 class UploadForm(AccessForm):
     """One or more files and who may read them."""
 
-    files = MultipleFileField()
+    uploads = MultipleFileField(label="Files")
 
 
 def size_error(file: UploadedFile) -> str:
     """Why a file is too large to accept, or "" when it is within MAX_UPLOAD_BYTES."""
     limit = settings.MAX_UPLOAD_BYTES
-    if (file.size or 0) <= limit:
+    size = file.size or 0
+    if size <= limit:
         return ""
     return (
-        f"{file.name} is {filesizeformat(file.size)}, over the upload limit of "
+        f"{file.name} is {filesizeformat(size)}, over the upload limit of "
         f"{filesizeformat(limit)}; nothing was stored."
     )
 

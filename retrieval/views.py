@@ -80,7 +80,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return failure(request, form_errors(form))
-    results = [upload_one(request, form, file) for file in form.cleaned_data["files"]]
+    results = [upload_one(request, form, file) for file in form.cleaned_data["uploads"]]
     stored = [r for r in results if r["ok"]]
     errors = [r["error"] for r in results if not r["ok"]]
     if wants_json(request):

@@ -257,8 +257,8 @@
       return Promise.resolve();
     }
     const body = new FormData(uploadForm);
-    body.delete("files");
-    body.append("files", file, file.name);
+    body.delete("uploads");
+    body.append("uploads", file, file.name);
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", uploadForm.action);

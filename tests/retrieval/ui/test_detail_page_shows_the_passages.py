@@ -22,5 +22,5 @@ def test_the_list_page_shows_documents_and_the_upload_zone(staff_client, documen
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'id="dropzone"' in page and 'name="files"' in page
+    assert 'id="dropzone"' in page and 'name="uploads"' in page
     assert document.title in page and "queued" in page

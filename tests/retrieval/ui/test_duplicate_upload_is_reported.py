@@ -11,7 +11,7 @@ from tests.retrieval.ui.conftest import AS_SCRIPT, markdown
 def test_duplicate_upload_is_reported(staff_client, document) -> None:  # type: ignore[no-untyped-def]
     response = staff_client.post(
         reverse("documents:upload"),
-        {"files": markdown("copy-of-handbook.md"), "access": "org"},
+        {"uploads": markdown("copy-of-handbook.md"), "access": "org"},
         **AS_SCRIPT,
     )
 

@@ -27,7 +27,9 @@ def test_non_staff_get_404_on_every_documents_page(client, document, person, req
     client.force_login(request.getfixturevalue(person))
     for method, url in endpoints(document.pk):
         data = (
-            {"files": markdown("other.md", "# Other"), "access": "org"} if method == "post" else {}
+            {"uploads": markdown("other.md", "# Other"), "access": "org"}
+            if method == "post"
+            else {}
         )
         response = getattr(client, method)(url, data, **AS_SCRIPT)
         assert response.status_code == 404, (method, url)

@@ -23,7 +23,7 @@ def test_oversized_upload_is_rejected_and_nothing_stored(staff_client, settings)
     big = markdown("big.md", "# Big\n\n" + "word " * 100)
 
     response = staff_client.post(
-        reverse("documents:upload"), {"files": big, "access": "org"}, **AS_SCRIPT
+        reverse("documents:upload"), {"uploads": big, "access": "org"}, **AS_SCRIPT
     )
 
     assert response.status_code == 400
@@ -38,7 +38,7 @@ def test_the_page_shows_why_an_oversized_upload_was_refused(staff_client, settin
     big = markdown("big.md", "# Big\n\n" + "word " * 100)
 
     response = staff_client.post(
-        reverse("documents:upload"), {"files": big, "access": "org"}, follow=True
+        reverse("documents:upload"), {"uploads": big, "access": "org"}, follow=True
     )
 
     assert (

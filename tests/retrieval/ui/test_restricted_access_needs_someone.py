@@ -10,7 +10,7 @@ from tests.retrieval.ui.conftest import AS_SCRIPT, markdown
 
 def test_restricted_upload_without_anyone_is_refused(staff_client) -> None:  # type: ignore[no-untyped-def]
     response = staff_client.post(
-        reverse("documents:upload"), {"files": markdown(), "access": "restricted"}, **AS_SCRIPT
+        reverse("documents:upload"), {"uploads": markdown(), "access": "restricted"}, **AS_SCRIPT
     )
 
     assert response.status_code == 400

@@ -11,7 +11,7 @@ from tests.retrieval.ui.conftest import markdown
 def test_several_files_upload_in_one_request(staff_client) -> None:  # type: ignore[no-untyped-def]
     files = [markdown("one.md", "# One"), markdown("two.md", "# Two")]
     response = staff_client.post(
-        reverse("documents:upload"), {"files": files, "access": "org"}, follow=True
+        reverse("documents:upload"), {"uploads": files, "access": "org"}, follow=True
     )
 
     assert response.status_code == 200

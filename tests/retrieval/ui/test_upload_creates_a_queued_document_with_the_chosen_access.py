@@ -20,7 +20,7 @@ def test_upload_creates_a_queued_document_with_the_chosen_access(
         "users": {"access": "restricted", "users": [alice.pk, bob.pk]},
     }[choice]
     response = staff_client.post(
-        reverse("documents:upload"), {"files": markdown(), **access}, **AS_SCRIPT
+        reverse("documents:upload"), {"uploads": markdown(), **access}, **AS_SCRIPT
     )
 
     assert response.status_code == 201, response.json()

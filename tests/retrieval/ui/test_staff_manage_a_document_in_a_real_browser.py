@@ -1,0 +1,104 @@
+"""Carol manages a document in headless Chromium: upload, watch it become ready, restrict, delete.
+
+Runs against the real web process and a real Celery worker, so the status she watches is the
+worker's own progress arriving through the page's polling, without a reload.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrieval.access import group_principal, user_principal
+from retrieval.models import Document
+from tests.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The worker loads the embedding model on its first document.
+INGEST_TIMEOUT_MS = 180_000
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_staff_manage_a_document_in_a_real_browser(
+    web_server, celery_worker, carol, groups, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect, sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing; `make browser` installs it")
+    # Playwright's sync API runs an event loop in this thread; the ORM checks in between are safe.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    upload = tmp_path / "leave-policy.md"
+    upload.write_text("# Leave policy\n\nEveryone gets twenty-five days of paid leave a year.\n")
+    hr = groups["HR"]
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        page.on(
+            "response",
+            lambda response: (
+                problems.append(f"{response.status} {response.url}")
+                if response.status >= 400 and not response.url.endswith("/favicon.ico")
+                else None
+            ),
+        )
+
+        # Signed out, the page sends her to sign in and back.
+        page.goto(f"{web_server}/documents/")
+        page.wait_for_url("**/accounts/login/?next=/documents/")
+        page.get_by_label("Username").fill("carol")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{web_server}/documents/")
+        expect(page.get_by_role("heading", name="Documents")).to_be_visible()
+        # Set once; still there at the end only if the page never reloaded.
+        page.evaluate("window.sameLoad = true")
+
+        page.locator('input[type="file"][name="uploads"]').set_input_files(upload)
+        expect(page.locator("#upload-log li.ok")).to_contain_text("queued for indexing")
+        row = page.locator("tr[data-doc]", has_text="leave-policy.md")
+        expect(row.locator('[data-field="status"]')).to_have_text(
+            "ready", timeout=INGEST_TIMEOUT_MS
+        )
+        expect(row.locator('[data-field="chunk_count"]')).not_to_have_text("0")
+        document = Document.objects.get(original_filename="leave-policy.md")
+        assert document.status == Document.Status.READY
+        assert document.org_wide
+
+        row.get_by_role("link", name="Access…").click()
+        dialog = page.locator("#access-dialog")
+        dialog.get_by_label("Only the groups and people chosen below").check()
+        dialog.get_by_label("HR", exact=True).check()
+        dialog.get_by_role("button", name="Save access").click()
+        expect(dialog).to_be_hidden()
+        expect(row.locator('[data-field="access_label"]')).to_have_text("HR")
+        document.refresh_from_db()
+        assert not document.org_wide
+        assert sorted(document.principals) == sorted(
+            [group_principal(hr.pk), user_principal(carol.pk)]
+        )
+        chunk_principals = list(document.chunks.values_list("principals", flat=True))
+        assert chunk_principals
+        assert all(sorted(p) == sorted(document.principals) for p in chunk_principals)
+
+        page.once("dialog", lambda confirm: confirm.accept())
+        row.get_by_role("button", name="Delete").click()
+        expect(row).to_have_count(0)
+        assert not Document.objects.filter(pk=document.pk).exists()
+
+        assert page.evaluate("window.sameLoad") is True
+        assert problems == []
+        browser.close()
