@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from retrieval.access import group_principal, user_principal
 from retrieval.models import Document
@@ -23,6 +24,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Drops a file on the drop zone as a drag from the desktop would.
+DROP_FILE = """({name, text}) => {
+  const data = new DataTransfer();
+  data.items.add(new File([text], name, {type: "text/markdown"}));
+  const drop = new DragEvent("drop", {dataTransfer: data, bubbles: true, cancelable: true});
+  document.getElementById("dropzone").dispatchEvent(drop);
+}"""
 # The worker loads the embedding model on its first document.
 INGEST_TIMEOUT_MS = 180_000
 
@@ -44,61 +52,73 @@ def test_staff_manage_a_document_in_a_real_browser(
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        problems: list[str] = []
-        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        page.on(
-            "response",
-            lambda response: (
-                problems.append(f"{response.status} {response.url}")
-                if response.status >= 400 and not response.url.endswith("/favicon.ico")
-                else None
-            ),
-        )
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+            page.on(
+                "response",
+                lambda response: (
+                    problems.append(f"{response.status} {response.url}")
+                    if response.status >= 400 and not response.url.endswith("/favicon.ico")
+                    else None
+                ),
+            )
 
-        # Signed out, the page sends her to sign in and back.
-        page.goto(f"{web_server}/documents/")
-        page.wait_for_url("**/accounts/login/?next=/documents/")
-        page.get_by_label("Username").fill("carol")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{web_server}/documents/")
-        expect(page.get_by_role("heading", name="Documents")).to_be_visible()
-        # Set once; still there at the end only if the page never reloaded.
-        page.evaluate("window.sameLoad = true")
+            # Signed out, the page sends her to sign in and back.
+            page.goto(f"{web_server}/documents/")
+            page.wait_for_url("**/accounts/login/?next=/documents/")
+            page.get_by_label("Username").fill("carol")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{web_server}/documents/")
+            expect(page.get_by_role("heading", name="Documents")).to_be_visible()
+            # Set once; still there at the end only if the page never reloaded.
+            page.evaluate("window.sameLoad = true")
 
-        page.locator('input[type="file"][name="uploads"]').set_input_files(upload)
-        expect(page.locator("#upload-log li.ok")).to_contain_text("queued for indexing")
-        row = page.locator("tr[data-doc]", has_text="leave-policy.md")
-        expect(row.locator('[data-field="status"]')).to_have_text(
-            "ready", timeout=INGEST_TIMEOUT_MS
-        )
-        expect(row.locator('[data-field="chunk_count"]')).not_to_have_text("0")
-        document = Document.objects.get(original_filename="leave-policy.md")
-        assert document.status == Document.Status.READY
-        assert document.org_wide
+            page.locator('input[type="file"][name="uploads"]').set_input_files(upload)
+            expect(page.locator("#upload-log li.ok")).to_contain_text("queued for indexing")
+            row = page.locator("tr[data-doc]", has_text="leave-policy.md")
+            expect(row.locator('[data-field="status"]')).to_have_text(
+                "ready", timeout=INGEST_TIMEOUT_MS
+            )
+            expect(row.locator('[data-field="chunk_count"]')).not_to_have_text("0")
+            document = Document.objects.get(original_filename="leave-policy.md")
+            assert document.status == Document.Status.READY
+            assert document.org_wide
 
-        row.get_by_role("link", name="Access…").click()
-        dialog = page.locator("#access-dialog")
-        dialog.get_by_label("Only the groups and people chosen below").check()
-        dialog.get_by_label("HR", exact=True).check()
-        dialog.get_by_role("button", name="Save access").click()
-        expect(dialog).to_be_hidden()
-        expect(row.locator('[data-field="access_label"]')).to_have_text("HR")
-        document.refresh_from_db()
-        assert not document.org_wide
-        assert sorted(document.principals) == sorted(
-            [group_principal(hr.pk), user_principal(carol.pk)]
-        )
-        chunk_principals = list(document.chunks.values_list("principals", flat=True))
-        assert chunk_principals
-        assert all(sorted(p) == sorted(document.principals) for p in chunk_principals)
+            # Dropping the same bytes again goes through the same upload path and is refused.
+            page.evaluate(DROP_FILE, {"name": "copy.md", "text": upload.read_text()})
+            expect(page.locator("#upload-log li.failed")).to_contain_text("already uploaded")
+            assert Document.objects.count() == 1
+            assert problems == [f"400 {web_server}/documents/upload"]
+            problems.clear()
 
-        page.once("dialog", lambda confirm: confirm.accept())
-        row.get_by_role("button", name="Delete").click()
-        expect(row).to_have_count(0)
-        assert not Document.objects.filter(pk=document.pk).exists()
+            row.get_by_role("link", name="Access…").click()
+            dialog = page.locator("#access-dialog")
+            dialog.get_by_label("Only the groups and people chosen below").check()
+            dialog.get_by_label("HR", exact=True).check()
+            dialog.get_by_role("button", name="Save access").click()
+            expect(dialog).to_be_hidden()
+            expect(row.locator('[data-field="access_label"]')).to_have_text("HR")
+            document.refresh_from_db()
+            assert not document.org_wide
+            assert sorted(document.principals) == sorted(
+                [group_principal(hr.pk), user_principal(carol.pk)]
+            )
+            chunk_principals = list(document.chunks.values_list("principals", flat=True))
+            assert chunk_principals
+            assert all(sorted(p) == sorted(document.principals) for p in chunk_principals)
 
-        assert page.evaluate("window.sameLoad") is True
-        assert problems == []
-        browser.close()
+            page.once("dialog", lambda confirm: confirm.accept())
+            row.get_by_role("button", name="Delete").click()
+            expect(row).to_have_count(0)
+            assert not Document.objects.filter(pk=document.pk).exists()
+
+            assert page.evaluate("window.sameLoad") is True
+            assert problems == []
+        finally:
+            browser.close()
+            # The ORM calls above ran beside Playwright's event loop on a connection of their own;
+            # left open, it stops the test database from being dropped at the end of the run.
+            connections.close_all()
