@@ -24,6 +24,7 @@ from inference.loading import (
     load_model,
     resolve_dtype,
     tune_allocator,
+    use_input_major_weights,
 )
 from inference.sampling import SamplingParams, TextStream, sample_token
 
@@ -151,6 +152,7 @@ class Engine:
         max_context: int | None = None,
         threads: int | None = None,
         sparse_experts: bool = True,
+        input_major: bool = True,
     ) -> None:
         torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
         tune_allocator()
@@ -158,6 +160,8 @@ class Engine:
         self.dtype = resolve_dtype(dtype)
         self.model, self.tokenizer = load_model(self.model_path, dtype=self.dtype)
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
+        if input_major:
+            use_input_major_weights(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))
         self.eos_ids = eos_token_ids(self.model, self.tokenizer)
