@@ -63,14 +63,14 @@ def use_input_major_weights(model: Any) -> int:
     moved = 0
     for module in model.modules():
         for name, param in module.named_parameters(recurse=False):
+            if not param.is_contiguous():
+                continue  # already moved (tied weights are shared between two modules)
             if param.dim() == 2 and isinstance(module, torch.nn.Linear | torch.nn.Embedding):
-                if param.is_contiguous():
-                    param.data = param.data.t().contiguous().t()
-                    moved += 1
+                param.data = param.data.t().contiguous().t()
+                moved += 1
             elif param.dim() == 3 and name in ("gate_up_proj", "down_proj", "up_proj"):
-                if param.is_contiguous():
-                    param.data = param.data.transpose(1, 2).contiguous().transpose(1, 2)
-                    moved += 1
+                param.data = param.data.transpose(1, 2).contiguous().transpose(1, 2)
+                moved += 1
     return moved
 
 
