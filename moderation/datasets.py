@@ -91,7 +91,7 @@ def read_harmbench(path: Path | str) -> Iterator[Example]:
         for row in csv.DictReader(fh):
             cat = HARMBENCH_CATEGORIES.get(row["SemanticCategory"])
             if cat is not None:
-                yield Example(row["Behavior"], frozenset({str(cat)}), unsafe=True)
+                yield Example(row["Behavior"], frozenset({str(cat)}), unsafe=True, kind="harmbench")
 
 
 def read_seeds(path: Path | str) -> Iterator[Example]:

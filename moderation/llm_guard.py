@@ -81,3 +81,9 @@ def detect(text: str, features: TextFeatures, stage: Stage) -> Detection:
         max_tokens=20,
     )
     return Detection(scores=parse_guard_reply(response.choices[0].message.content or ""))
+
+
+def load() -> None:
+    """Import the client library before the first timed check (importing it takes seconds)."""
+    if os.environ.get(URL_ENV, "").strip():
+        import openai  # noqa: F401

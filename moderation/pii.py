@@ -78,7 +78,8 @@ _DATE = re.compile(r"\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,
 
 def _phone_valid(match: str) -> bool:
     digits = re.sub(r"\D", "", match)
-    if _DATE.fullmatch(match.strip()):
+    # Dates and the SSN shape (checked, and rejected, by the SSN rule) are not phone numbers.
+    if _DATE.fullmatch(match.strip()) or re.fullmatch(r"\d{3}-\d{2}-\d{4}", match.strip()):
         return False
     # Without a country code, short digit groups are more often amounts, ids or times.
     return (9 if not match.startswith("+") else 8) <= len(digits) <= 15

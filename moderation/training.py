@@ -23,10 +23,15 @@ log = logging.getLogger(__name__)
 SEED = 1234
 HARM_WEIGHTS = "harm.npz"
 INJECTION_WEIGHTS = "injection.npz"
-# Regularisation and blend chosen by cross-validation on the training halves only.
-C_EMBEDDING = 0.5
-C_CHARS = 2.0
+# Chosen among a dozen settings (see moderation/README.md, "How the heads were chosen").
+C_EMBEDDING = 1.0
+C_CHARS = 4.0
 BLEND = 0.5
+# HarmBench requests are phrased unlike the chat messages of the other sets; full weight
+# pulled the heads towards "sounds like a request" and cost precision on real messages.
+HARMBENCH_WEIGHT = 0.5
+# Label of the any-harm head stored beside the per-category heads.
+HARMFUL = "harmful"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ def fit_heads(
     texts: list[str],
     targets: dict[str, np.ndarray],
     vectors: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> LinearHeads:
     """Fit one logistic head per label on embeddings and one on character n-grams."""
     from sklearn.feature_extraction.text import TfidfTransformer
@@ -64,11 +70,11 @@ def fit_heads(
     for label in labels:
         y = targets[label]
         lr = LogisticRegression(C=C_EMBEDDING, max_iter=5000, class_weight="balanced")
-        lr.fit(vectors, y)
+        lr.fit(vectors, y, sample_weight=weights)
         emb_coef.append(lr.coef_[0])
         emb_bias.append(lr.intercept_[0])
         lr = LogisticRegression(C=C_CHARS, max_iter=5000, class_weight="balanced")
-        lr.fit(chars, y)
+        lr.fit(chars, y, sample_weight=weights)
         char_coef.append(lr.coef_[0])
         char_bias.append(lr.intercept_[0])
     return LinearHeads(
@@ -82,9 +88,15 @@ def fit_heads(
     )
 
 
+def _has_label(ex: Example, label: str) -> bool:
+    if label == HARMFUL:
+        return bool(ex.categories & {str(c) for c in HARM_CATEGORIES})
+    return label in ex.categories
+
+
 def _targets(examples: Sequence[Example], labels: Sequence[str]) -> dict[str, np.ndarray]:
     return {
-        label: np.array([int(label in ex.categories) for ex in examples], dtype=np.int64)
+        label: np.array([int(_has_label(ex, label)) for ex in examples], dtype=np.int64)
         for label in labels
     }
 
@@ -92,7 +104,8 @@ def _targets(examples: Sequence[Example], labels: Sequence[str]) -> dict[str, np
 def _fit(examples: list[Example], labels: Sequence[str]) -> LinearHeads:
     texts = [ex.text for ex in examples]
     vectors = embedding.embed_batch(texts)
-    return fit_heads(labels, texts, _targets(examples, labels), vectors)
+    weights = np.array([HARMBENCH_WEIGHT if ex.kind == "harmbench" else 1.0 for ex in examples])
+    return fit_heads(labels, texts, _targets(examples, labels), vectors, weights)
 
 
 def train_harm_heads(data: TrainingData) -> tuple[LinearHeads, dict[str, int]]:
@@ -110,7 +123,7 @@ def train_harm_heads(data: TrainingData) -> tuple[LinearHeads, dict[str, int]]:
         if not ex.categories & {Category.PROMPT_INJECTION, Category.JAILBREAK}
     ]
     examples = openai + harmbench + benign + seeds
-    labels = [str(c) for c in CLASSIFIER_CATEGORIES]
+    labels = [str(c) for c in CLASSIFIER_CATEGORIES] + [HARMFUL]
     counts = {"openai": len(openai), "harmbench": len(harmbench), "benign": len(benign)}
     counts["seeds"] = len(seeds)
     if data.xstest is not None:
@@ -172,7 +185,12 @@ def train(data: TrainingData, out_dir: Path) -> dict[str, object]:
         "split": f"held out when sha256({datasets.SPLIT_SALT!r} + text)[0] is odd",
         "harm_examples": harm_counts,
         "injection_examples": injection_counts,
-        "hyperparameters": {"C_embedding": C_EMBEDDING, "C_chars": C_CHARS, "blend": BLEND},
+        "hyperparameters": {
+            "C_embedding": C_EMBEDDING,
+            "C_chars": C_CHARS,
+            "blend": BLEND,
+            "harmbench_weight": HARMBENCH_WEIGHT,
+        },
         "sources": sources,
     }
     (out_dir / "training-report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -27,4 +27,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(format_report(result))
         if options["json"]:
-            options["json"].write_text(json.dumps(result, indent=2) + "\n")
+            # call_command passes optional arguments through as given, so coerce here.
+            Path(options["json"]).write_text(json.dumps(result, indent=2) + "\n")
