@@ -35,13 +35,16 @@ CHUNKS_PER_PAGE = 50
 MAX_STATUS_IDS = 500
 
 
-def staff_document(request: HttpRequest, document_id: int | None = None) -> Document | None:
-    """The one access check of these pages: Http404 alike for non-staff and missing documents."""
+def require_staff(request: HttpRequest) -> None:
+    """Http404 unless the signed-in person is active staff."""
     # 404 rather than 403: these pages do not admit to existing for people who cannot use them.
     if not (request.user.is_active and request.user.is_staff):
         raise Http404(NOT_FOUND)
-    if document_id is None:
-        return None
+
+
+def staff_document(request: HttpRequest, document_id: int) -> Document:
+    """The one access check for a document here: Http404 alike for non-staff and missing."""
+    require_staff(request)
     document = selectors.document_get(document_id=document_id)
     if document is None:
         raise Http404(NOT_FOUND)
@@ -52,7 +55,7 @@ def staff_document(request: HttpRequest, document_id: int | None = None) -> Docu
 @require_GET
 def document_index(request: HttpRequest) -> HttpResponse:
     """The documents page: upload zone and a live table of documents."""
-    staff_document(request)
+    require_staff(request)
     page = Paginator(selectors.document_list(), DOCUMENTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -76,7 +79,7 @@ def document_index(request: HttpRequest) -> HttpResponse:
 @require_POST
 def document_upload(request: HttpRequest) -> HttpResponse:
     """Store the uploaded files with the chosen access and queue them for ingestion."""
-    staff_document(request)
+    require_staff(request)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return failure(request, form_errors(form))
@@ -125,7 +128,7 @@ def upload_one(request: HttpRequest, form: UploadForm, file: UploadedFile) -> di
 @never_cache
 def document_status(request: HttpRequest) -> JsonResponse:
     """Status and progress of the documents a page shows (`ids`), plus any newer than `after`."""
-    staff_document(request)
+    require_staff(request)
     try:
         ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip()]
         after = int(request.GET.get("after") or 0)
@@ -152,7 +155,6 @@ def document_status(request: HttpRequest) -> JsonResponse:
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     """One document: its metadata, access, live status and chunks (a management view)."""
     document = staff_document(request, document_id)
-    assert document is not None
     chunks = Paginator(
         selectors.document_chunks(document=document).order_by("ordinal"), CHUNKS_PER_PAGE
     ).get_page(request.GET.get("page"))
@@ -173,7 +175,6 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
 def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
     """Change who may read a document (its chunks follow in the same transaction)."""
     document = staff_document(request, document_id)
-    assert document is not None
     form = AccessForm(request.POST)
     if not form.is_valid():
         return failure(request, form_errors(form), back=detail_url(document.pk))
@@ -191,7 +192,6 @@ def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
 def document_reindex(request: HttpRequest, document_id: int) -> HttpResponse:
     """Queue a document for indexing again."""
     document = staff_document(request, document_id)
-    assert document is not None
     services.document_reindex(document=document)
     return success(request, document.pk, f"“{document.title}” is queued for re-indexing.")
 
@@ -201,7 +201,6 @@ def document_reindex(request: HttpRequest, document_id: int) -> HttpResponse:
 def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
     """Delete a document with its chunks and stored file."""
     document = staff_document(request, document_id)
-    assert document is not None
     services.document_delete(document=document)
     if wants_json(request):
         return JsonResponse({"deleted": document_id})
