@@ -42,7 +42,9 @@ def test_a_streamed_completion_is_a_series_of_chunks_ending_with_citations_and_d
         "Employees may take 20 weeks of fully paid parental leave [1]. It follows a birth [1]."
     )
     # The answer comes in pieces (sentence by sentence, after output moderation).
-    assert sum(1 for c in chunks if c["choices"] and c["choices"][0]["delta"].get("content")) > 1
+    assert sum(1 for c in chunks if c["choices"] and c["choices"][0]["delta"].get("content")) > 1, (
+        chunks
+    )
     final, usage = chunks[-2], chunks[-1]
     assert final["choices"][0]["finish_reason"] == "stop"
     assert [c["n"] for c in final["citations"]] == [1]
