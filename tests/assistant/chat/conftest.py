@@ -7,6 +7,8 @@ answer use `django_db(transaction=True)`: that thread must see the rows the test
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,3 +102,27 @@ def ask(client: Any, question: str, conversation: int | None = None) -> list[dic
     if conversation is not None:
         data["conversation"] = str(conversation)
     return stream_events(client.post("/ask", data))
+
+
+@contextmanager
+def signed_in(base_url: str, username: str, password: str) -> Iterator[Any]:
+    """An HTTP client signed in to the real web server, sending the CSRF header on every POST."""
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=httpx.Timeout(180, connect=10)) as client:
+        yield sign_in(client, base_url, username, password)
+
+
+def sign_in(client: Any, base_url: str, username: str, password: str) -> Any:
+    """Sign `client` in through the login form."""
+    client.get("/accounts/login/")
+    token = client.cookies["csrftoken"]
+    response = client.post(
+        "/accounts/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{base_url}/accounts/login/"},
+    )
+    assert response.status_code == 302, response.text
+    client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+    client.headers["Referer"] = f"{base_url}/"
+    return client
