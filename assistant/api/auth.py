@@ -23,3 +23,8 @@ class TokenAuth(HttpBearer):
 
 
 token_auth = TokenAuth()
+
+
+def token_user(request: HttpRequest) -> Any:
+    """The user of the token that authenticated `request` (set by TokenAuth)."""
+    return request.auth  # type: ignore[attr-defined]

@@ -7,10 +7,11 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from ninja import Router
 
-from assistant.api.auth import token_auth
+from assistant.api.auth import token_auth, token_user
 from assistant.api.bridge import EventStream
 from assistant.api.completions import (
     DONE,
@@ -58,7 +59,7 @@ def models_retrieve(request: HttpRequest, model_id: str) -> dict[str, Any]:
 
 
 @router.post("/chat/completions", response=ChatCompletionOut)
-async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> HttpResponse:
+async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> HttpResponseBase:
     """Answer the last user message from the documents the token's user may read, with citations."""
     if body.model != MODEL_ID:
         raise ApiError(
@@ -71,7 +72,7 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
         question, history = question_and_history(body)
     except ValueError as exc:
         raise ApiError(str(exc), 400, param="messages") from None
-    user = request.auth  # type: ignore[attr-defined]
+    user = token_user(request)
     options = pipeline_options(body)
     events = EventStream(
         lambda: completion_events(

@@ -136,7 +136,7 @@ def question_and_history(body: ChatCompletionIn) -> tuple[str, list[tuple[str, s
     if last.role != "user" or not question:
         raise ValueError("The last message must be a user message with text content.")
     # System prompts are the product's, not the caller's: they are not passed to the model.
-    history = [
+    history: list[tuple[str, str]] = [
         (m.role, m.text())
         for m in body.messages[:-1]
         if m.role in ("user", "assistant") and m.text()

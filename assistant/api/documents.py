@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from assistant.api.auth import token_auth
+from assistant.api.auth import token_auth, token_user
 from assistant.api.errors import ApiError
 from retrieval import access, selectors, services
 from retrieval.models import Document
@@ -69,7 +69,7 @@ def _document_out(document: Document, *, manager: bool) -> dict[str, Any]:
 
 
 def _is_manager(request: HttpRequest) -> bool:
-    return bool(request.auth.is_staff)  # type: ignore[attr-defined]
+    return bool(token_user(request).is_staff)
 
 
 def _require_manager(request: HttpRequest) -> None:
@@ -104,7 +104,9 @@ def _access_targets(group_names: list[str], usernames: list[str]) -> tuple[list[
 def documents_list(request: HttpRequest, status: str | None = None) -> dict[str, Any]:
     """Documents you may read (staff: all documents), newest first; optionally by status."""
     manager = _is_manager(request)
-    documents = selectors.document_list() if manager else access.documents_visible_to(request.auth)
+    documents = (
+        selectors.document_list() if manager else access.documents_visible_to(token_user(request))
+    )
     if status:
         documents = documents.filter(status=status)
     return {"object": "list", "data": [_document_out(d, manager=manager) for d in documents]}
@@ -117,7 +119,7 @@ def documents_status(request: HttpRequest, document_id: int) -> dict[str, Any]:
     if manager:
         document = _managed_document(document_id)
     else:
-        document = access.document_visible_to(request.auth, document_id)
+        document = access.document_visible_to(token_user(request), document_id)
     return _document_out(document, manager=manager)
 
 
@@ -141,7 +143,7 @@ def documents_upload(
         document = services.document_create(
             file=file,
             title=title,
-            owner=request.auth,
+            owner=token_user(request),
             org_wide=org_wide,
             groups=allowed_groups,
             users=allowed_users,
