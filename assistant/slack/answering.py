@@ -23,8 +23,16 @@ from assistant.slack.services import slack_link_for
 logger = logging.getLogger(__name__)
 
 
-class ReplyFailed(Exception):
-    """Slack did not accept a reply; the task retries."""
+class RetryLater(Exception):
+    """Something outside this process failed; the task tries again later."""
+
+
+class ReplyFailed(RetryLater):
+    """Slack did not accept a reply."""
+
+
+class AnswerFailed(RetryLater):
+    """The pipeline could not produce an answer (the model server down, for example)."""
 
 
 def org_wide_retriever(*, user: Any, query: str, k: int) -> list[Any]:
@@ -114,23 +122,25 @@ def _respond(event: SlackEvent, text: str) -> None:
 
 
 def _post(client: WebClient, event: SlackEvent, text: str) -> str:
-    thread = {"thread_ts": event.thread_ts} if event.thread_ts else {}
     # No unfurling: Slack's servers would fetch the source links and show previews of them.
+    # slack_sdk leaves out arguments that are None, so a DM without a thread gets a plain message.
     response = client.chat_postMessage(
         channel=event.channel_id,
         text=text,
         mrkdwn=True,
         unfurl_links=False,
         unfurl_media=False,
-        **thread,
+        thread_ts=event.thread_ts or None,
     )
     return str(response.get("ts") or "")
 
 
 def _post_privately(client: WebClient, event: SlackEvent, text: str) -> None:
-    thread = {"thread_ts": event.thread_ts} if event.thread_ts else {}
     client.chat_postEphemeral(
-        channel=event.channel_id, user=event.slack_user_id, text=text, **thread
+        channel=event.channel_id,
+        user=event.slack_user_id,
+        text=text,
+        thread_ts=event.thread_ts or None,
     )
 
 
@@ -175,14 +185,18 @@ def event_answer(
         org_wide = channel_answers_are_org_wide(event)
         message = event.message
         if message is None:
-            result = answer(
-                user=link.user,
-                question=event.text,
-                conversation=conversation_for(event, link.user),
-                surface=Surface.SLACK,
-                chat_model=chat_model,
-                retriever=org_wide_retriever if org_wide else None,
-            )
+            try:
+                result = answer(
+                    user=link.user,
+                    question=event.text,
+                    conversation=conversation_for(event, link.user),
+                    surface=Surface.SLACK,
+                    chat_model=chat_model,
+                    retriever=org_wide_retriever if org_wide else None,
+                )
+            except Exception as exc:
+                logger.exception("answering Slack event %s failed", event.pk)
+                raise AnswerFailed(f"{type(exc).__name__}: {exc}") from exc
             message = result.message
             event.message = message
             SlackEvent.objects.filter(pk=event.pk).update(message=message)
@@ -195,6 +209,17 @@ def event_answer(
         raise ReplyFailed(f"Slack answered {exc.response.get('error')!r}") from exc
     except OSError as exc:
         raise ReplyFailed(f"Slack unreachable: {exc}") from exc
+
+
+def event_apologise(*, event_id: int, client: WebClient | None = None) -> None:
+    """Tell the asker we gave up (best effort): silence would look like being ignored."""
+    event = SlackEvent.objects.filter(pk=event_id).first()
+    if event is None or event.reply_ts:
+        return
+    try:
+        _deliver(client or slack_client(), event, formatting.SORRY)
+    except (RetryLater, SlackApiError, OSError):
+        logger.warning("could not apologise for Slack event %s", event_id)
 
 
 def reply_text(message: Message) -> str:

@@ -33,6 +33,10 @@ LINK_INSTRUCTIONS = (
     "I can only answer people whose Slack account is linked to their account in the assistant. "
     "Type `/ask link` and open the link I send you while signed in; then ask again."
 )
+SORRY = (
+    "Sorry, I could not answer this: the assistant is having trouble right now. "
+    "Please try again in a few minutes."
+)
 THINKING = "_Looking through the documents you can access…_"
 PRIVATE_OFFER = (
     "I answered in the channel from org-wide documents only, since everyone there can read it. "

@@ -6,10 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.urls import reverse
@@ -17,6 +16,9 @@ from django.utils import timezone
 
 from assistant.slack.formatting import plain_question
 from assistant.slack.models import LinkRequest, SlackEvent, SlackLink
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 LINK_TTL = timedelta(minutes=15)
 
@@ -144,7 +146,7 @@ def link_request_get(*, token: str) -> LinkRequest:
 
 
 @transaction.atomic
-def slack_link_confirm(*, token: str, user: AbstractBaseUser) -> SlackLink:
+def slack_link_confirm(*, token: str, user: User) -> SlackLink:
     """Use a link request: its Slack user now acts as `user` (replacing any earlier link)."""
     pending = link_request_get(token=token)
     # The row lock makes the token single-use even when the form is submitted twice at once.

@@ -8,8 +8,9 @@ from datetime import timedelta
 from celery import Task, shared_task
 
 from assistant.slack.answering import (
-    ReplyFailed,
+    RetryLater,
     event_answer,
+    event_apologise,
     event_claim,
     event_fail,
     event_release,
@@ -31,16 +32,17 @@ MAX_RETRIES = 6
     soft_time_limit=TIME_LIMIT - 30,
 )
 def slack_event_answer(self: Task, event_id: int) -> None:
-    """Answer a stored Slack question and post the reply; retried with backoff if Slack fails."""
+    """Answer a stored Slack question and post the reply; retried with backoff on outside failures."""
     # Held past the hard time limit, so a redelivered copy cannot start while this one runs.
     event = event_claim(event_id=event_id, hold=timedelta(seconds=TIME_LIMIT + 60))
     if event is None:
         return
     try:
         event_answer(event=event)
-    except ReplyFailed as exc:
+    except RetryLater as exc:
         if self.request.retries >= MAX_RETRIES:
             event_fail(event_id=event_id, error=str(exc))
+            event_apologise(event_id=event_id)
             logger.error("giving up on Slack event %s: %s", event_id, exc)
             return
         event_release(event=event, error=str(exc))

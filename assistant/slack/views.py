@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,7 +21,8 @@ from assistant.slack import formatting, services
 from assistant.slack.models import SlackLink
 from assistant.slack.verify import request_is_from_slack
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 View = Callable[..., HttpResponse]
 
@@ -107,7 +107,8 @@ def commands(request: HttpRequest) -> HttpResponse:
 def link(request: HttpRequest, token: str) -> HttpResponse:
     """Confirm that the Slack user who asked for this link acts as the signed-in account."""
     if request.method == "POST":
-        linked = services.slack_link_confirm(token=token, user=request.user)
+        # login_required has ruled out the anonymous user.
+        linked = services.slack_link_confirm(token=token, user=cast("User", request.user))
         return render(request, "slack/link_done.html", {"link": linked})
     pending = services.link_request_get(token=token)
     return render(request, "slack/link_confirm.html", {"pending": pending})

@@ -18,7 +18,9 @@ def test_the_same_event_id_delivered_four_times_gets_one_reply(
     fake_slack_server, slack_api, celery_worker, web_server
 ):
     event_id = unique("EvDup")
-    body = event_body(user="U0NEWCOMER", text="hello?", kind="im", channel="D0DUP", event_id=event_id)
+    body = event_body(
+        user="U0NEWCOMER", text="hello?", kind="im", channel="D0DUP", event_id=event_id
+    )
 
     def deliver(retry: int) -> httpx.Response:
         extra = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}

@@ -27,8 +27,9 @@ import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
 
-from assistant.models import Conversation
+from assistant.models import Conversation, Message
 from assistant.slack.models import SlackEvent, SlackLink
 
 ROOT = Path(settings.BASE_DIR)
@@ -73,6 +74,11 @@ class Command(BaseCommand):
         parser.add_argument("--busy", type=int, default=20, help="questions queued beforehand")
         parser.add_argument("--redis-db", type=int, default=15, help="Redis database for tasks")
         parser.add_argument("--json", default=None, help="also write the figures to this file")
+        parser.add_argument(
+            "--model-dir",
+            default=str(Path(settings.VAR_DIR) / "models" / "smollm2-moe"),
+            help="model to serve when INFERENCE_URL does not answer",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         secret = secrets.token_hex(16)
@@ -94,7 +100,21 @@ class Command(BaseCommand):
         user = self._bench_user()
         logs = Path(settings.VAR_DIR) / "run"
         logs.mkdir(parents=True, exist_ok=True)
-        procs = [
+        procs: list[subprocess.Popen[bytes]] = []
+        if not self._healthy(f"{settings.INFERENCE_URL}/health"):
+            # A worker whose model is down fails fast and is not busy: serve the demo model.
+            model_port = _free_port()
+            procs.append(
+                self._start(
+                    [sys.executable, "-m", "inference", "serve", "--model", options["model_dir"],
+                     "--host", "127.0.0.1", "--port", str(model_port)],
+                    env, logs / "bench-slack-model.log",
+                )
+            )  # fmt: skip
+            env["INFERENCE_URL"] = f"http://127.0.0.1:{model_port}"
+            self.stdout.write(f"serving {options['model_dir']} for the worker")
+            self._wait_for(f"{env['INFERENCE_URL']}/health", timeout=300)
+        procs += [
             self._start(
                 [sys.executable, "-m", "uvicorn", "assistant.asgi:application",
                  "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
@@ -109,7 +129,7 @@ class Command(BaseCommand):
         ]  # fmt: skip
         url = f"http://127.0.0.1:{port}/slack/events"
         try:
-            self._wait_for(f"http://127.0.0.1:{port}/healthz")
+            self._wait_for(f"http://127.0.0.1:{port}/accounts/login/")
             with httpx.Client(timeout=30) as client:
                 for n in range(options["busy"]):
                     self._post(client, url, secret, self._event(f"busy{n}", dm=True))
@@ -118,6 +138,11 @@ class Command(BaseCommand):
                 timings, errors = self._measure(url, secret, options["events"], options["rate"])
             answered = SlackEvent.objects.filter(team_id=TEAM).exclude(status="queued").count()
             waiting = SlackEvent.objects.filter(team_id=TEAM, status="queued").count()
+            outcomes = dict(
+                Message.objects.filter(conversation__owner=user, role="assistant")
+                .values_list("status")
+                .annotate(n=Count("id"))
+            )
         finally:
             for proc in procs:
                 proc.terminate()
@@ -141,6 +166,7 @@ class Command(BaseCommand):
             "ack_ms_max": round(max(timings) * 1000, 1),
             "answered_during_run": answered,
             "still_queued_at_end": waiting,
+            "answers_by_status": outcomes,
             "cpus": os.cpu_count(),
         }
         for key, value in figures.items():
@@ -165,14 +191,18 @@ class Command(BaseCommand):
         handle = log.open("ab")
         return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
 
+    def _healthy(self, url: str) -> bool:
+        try:
+            return httpx.get(url, timeout=2).status_code < 500
+        except httpx.HTTPError:
+            return False
+
     def _wait_for(self, url: str, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                httpx.get(url, timeout=2)
+            if self._healthy(url):
                 return
-            except httpx.HTTPError:
-                time.sleep(0.3)
+            time.sleep(0.3)
         raise CommandError(f"{url} did not answer within {timeout} s")
 
     def _wait_until_busy(self, user_id: int, timeout: float = 120) -> None:
