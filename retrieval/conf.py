@@ -27,6 +27,7 @@ class RetrievalConfig:
     hnsw_ef_search: int
     bm25_k1: float
     bm25_b: float
+    fusion: str
     dense_weight: float
     rrf_k: int
 
@@ -54,6 +55,14 @@ def config() -> RetrievalConfig:
         hnsw_ef_search=env.env_int("RETRIEVAL_HNSW_EF_SEARCH", 100, minimum=1),
         bm25_k1=env.env_float("RETRIEVAL_BM25_K1", 0.9),
         bm25_b=env.env_float("RETRIEVAL_BM25_B", 0.4),
+        fusion=_choice("RETRIEVAL_FUSION", "rrf", ("rrf", "relative")),
         dense_weight=env.env_float("RETRIEVAL_DENSE_WEIGHT", 1.0),
         rrf_k=env.env_int("RETRIEVAL_RRF_K", 60, minimum=1),
     )
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.env_str(name, default).strip().lower()
+    if value not in choices:
+        raise env.ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value

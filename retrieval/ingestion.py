@@ -23,7 +23,7 @@ from retrieval.parsers import ParseError, Section, format_for, parse_in_process
 from retrieval.parsers.sandbox import parse_sandboxed
 
 logger = logging.getLogger(__name__)
-EMBED_BATCH_CHUNKS = 64
+EMBED_BATCH_CHUNKS = 16
 
 
 class IngestFailure(Exception):

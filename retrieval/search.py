@@ -41,6 +41,7 @@ class SearchOptions:
     candidates: int
     exact_search_max_chunks: int
     ef_search: int
+    fusion: str
     dense_weight: float
     rrf_k: int
     k1: float
@@ -58,6 +59,7 @@ class SearchOptions:
             "candidates": conf.candidates,
             "exact_search_max_chunks": conf.exact_search_max_chunks,
             "ef_search": conf.hnsw_ef_search,
+            "fusion": conf.fusion,
             "dense_weight": conf.dense_weight,
             "rrf_k": conf.rrf_k,
             "k1": conf.bm25_k1,
@@ -99,7 +101,10 @@ def search_with(
             if options.use_lexical
             else {}
         )
-    fused = fuse(dense, lexical, dense_weight=options.dense_weight, rrf_k=options.rrf_k)[:k]
+    if options.fusion == "relative":
+        fused = fuse_relative(dense, lexical, dense_weight=options.dense_weight)[:k]
+    else:
+        fused = fuse(dense, lexical, dense_weight=options.dense_weight, rrf_k=options.rrf_k)[:k]
     return _passages(fused, dense, lexical, principals)
 
 
@@ -112,6 +117,21 @@ def fuse(
         scores[chunk_id] = scores.get(chunk_id, 0.0) + dense_weight / (rrf_k + rank)
     for rank, chunk_id in enumerate(lexical, start=1):
         scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse_relative(
+    dense: dict[int, float], lexical: dict[int, float], *, dense_weight: float
+) -> list[tuple[int, float]]:
+    """Weighted sum of min-max normalised scores; a strong hit in one list keeps its strength."""
+    scores: dict[int, float] = {}
+    for ranking, weight in ((dense, dense_weight), (lexical, 1.0)):
+        if not ranking:
+            continue
+        low, high = min(ranking.values()), max(ranking.values())
+        spread = (high - low) or 1.0
+        for chunk_id, score in ranking.items():
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * (score - low) / spread
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
