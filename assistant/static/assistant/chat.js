@@ -198,6 +198,7 @@
     const url = item.querySelector("[data-feedback-url]").dataset.feedbackUrl;
     const commentForm = item.querySelector("[data-comment]");
     const status = commentForm.querySelector(".feedback-status");
+    status.textContent = "Saving…";
     const body = new FormData();
     body.set("rating", rating);
     body.set("comment", commentForm.elements.comment.value);

@@ -7,7 +7,8 @@ answer use `django_db(transaction=True)`: that thread must see the rows the test
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,3 +127,75 @@ def sign_in(client: Any, base_url: str, username: str, password: str) -> Any:
     client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
     client.headers["Referer"] = f"{base_url}/"
     return client
+
+
+def ingest_and_wait(content: bytes, *, title: str, groups: Iterable[Any]) -> Any:
+    """Upload a Markdown document for `groups` and wait for the real worker to make it ready."""
+    from django.core.files.base import ContentFile
+
+    from retrieval.models import Document
+    from retrieval.services import document_create
+
+    document = document_create(
+        file=ContentFile(content, name=f"{title.lower().replace(' ', '-')}.md"),
+        title=title,
+        groups=list(groups),
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        document.refresh_from_db()
+        if document.status in {Document.Status.READY, Document.Status.FAILED}:
+            break
+        time.sleep(0.3)
+    assert document.status == Document.Status.READY, document.error
+    return document
+
+
+BROWSER_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture
+def browser_context(web_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A headless Chromium context on the web server; fails the test if a page errs or calls out."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop in this thread, which makes Django refuse ORM
+    # calls; the test's own reads never run concurrently with it, so that guard is moot here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        context = browser.new_context(base_url=web_server)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=web_server)
+        context.on(
+            "page",
+            lambda page: page.on(
+                "pageerror", lambda error: problems.append(f"page error: {error}")
+            ),
+        )
+        # Nothing may load from outside the building.
+        context.on(
+            "request",
+            lambda request: (
+                None
+                if request.url.startswith(web_server) or request.url.startswith("data:")
+                else problems.append(f"outside request: {request.url}")
+            ),
+        )
+        context.set_default_timeout(120_000)
+        yield context
+        context.close()
+        browser.close()
+    assert not problems, problems
+
+
+def browser_sign_in(page: Any, username: str, password: str) -> None:
+    """Sign in through the login form and land on the chat."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]")
+    page.wait_for_selector("textarea#question")

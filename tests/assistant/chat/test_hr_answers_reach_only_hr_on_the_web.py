@@ -8,14 +8,11 @@ a citation or a source link, on the page, in the stream or through the source vi
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
-from django.core.files.base import ContentFile
 
-from retrieval.models import Chunk, Document
-from retrieval.services import document_create
-from tests.assistant.chat.conftest import parse_sse, signed_in
+from retrieval.models import Chunk
+from tests.assistant.chat.conftest import ingest_and_wait, parse_sse, signed_in
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -32,22 +29,6 @@ QUESTION = "What is the moving allowance for staff who relocate?"
 HANDBOOK_ONLY = ["Relocation handbook", "7,300", "first salary in the new city"]
 
 
-def ingested_for_hr(groups) -> Document:
-    document = document_create(
-        file=ContentFile(HANDBOOK, name="relocation.md"),
-        title="Relocation handbook",
-        groups=[groups["HR"]],
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        document.refresh_from_db()
-        if document.status in {"ready", "failed"}:
-            break
-        time.sleep(0.3)
-    assert document.status == "ready", document.error
-    return document
-
-
 def ask(client, question: str) -> tuple[bytes, list[dict]]:
     with client.stream("POST", "/ask", data={"question": question}) as response:
         assert response.status_code == 200
@@ -59,7 +40,7 @@ def ask(client, question: str) -> tuple[bytes, list[dict]]:
 def test_alice_gets_a_cited_answer_and_bob_gets_nothing_of_the_hr_handbook(
     celery_worker, model_server, web_server, alice, bob, groups
 ):
-    handbook = ingested_for_hr(groups)
+    handbook = ingest_and_wait(HANDBOOK, title="Relocation handbook", groups=[groups["HR"]])
     chunk_ids = list(Chunk.objects.filter(document=handbook).values_list("id", flat=True))
 
     with signed_in(web_server, "alice", PASSWORD) as as_alice:
