@@ -132,7 +132,8 @@ def bm25_search(
                       + %(k1)s * (1 - %(b)s + %(b)s * c.lexeme_count / corpus.avgdl))) AS score
         FROM retrieval_chunk c
         CROSS JOIN corpus
-        CROSS JOIN LATERAL unnest(c.lexemes) AS u
+        -- Only the query's lexemes are unnested: setweight marks them, ts_filter keeps them.
+        CROSS JOIN LATERAL unnest(ts_filter(setweight(c.lexemes, 'A', %(lexemes)s), '{a}')) AS u
         JOIN terms ON terms.lexeme = u.lexeme
         WHERE c.principals && %(principals)s::text[]
           AND c.lexemes @@ %(tsquery)s::tsquery

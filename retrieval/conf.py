@@ -51,11 +51,11 @@ def config() -> RetrievalConfig:
         ingest_max_attempts=env.env_int("RETRIEVAL_INGEST_MAX_ATTEMPTS", 3, minimum=1),
         reconcile_after=env.env_int("RETRIEVAL_RECONCILE_AFTER", 1800, minimum=1),
         candidates=env.env_int("RETRIEVAL_CANDIDATES", 100, minimum=1),
-        exact_search_max_chunks=env.env_int("RETRIEVAL_EXACT_SEARCH_MAX_CHUNKS", 10000, minimum=0),
+        exact_search_max_chunks=env.env_int("RETRIEVAL_EXACT_SEARCH_MAX_CHUNKS", 5000, minimum=0),
         hnsw_ef_search=env.env_int("RETRIEVAL_HNSW_EF_SEARCH", 100, minimum=1),
         bm25_k1=env.env_float("RETRIEVAL_BM25_K1", 0.9),
         bm25_b=env.env_float("RETRIEVAL_BM25_B", 0.4),
-        fusion=_choice("RETRIEVAL_FUSION", "rrf", ("rrf", "relative")),
+        fusion=_choice("RETRIEVAL_FUSION", "relative", ("relative", "rrf")),
         dense_weight=env.env_float("RETRIEVAL_DENSE_WEIGHT", 1.0),
         rrf_k=env.env_int("RETRIEVAL_RRF_K", 60, minimum=1),
     )

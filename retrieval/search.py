@@ -1,4 +1,4 @@
-"""Hybrid search: dense (pgvector HNSW, cosine) and BM25, fused by reciprocal rank fusion.
+"""Hybrid search: dense (pgvector HNSW, cosine) and BM25, fused by weighted relative scores (or RRF).
 
 The principal filter sits inside the SQL of both queries and of the final fetch, so nothing the
 asker may not read is ever ranked, let alone returned.
