@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
+
+log = logging.getLogger(__name__)
 
 EMBED_DIM = 384
 # Tokens per window; longer texts are split into overlapping windows and scored window by window.
@@ -31,7 +35,26 @@ def _load() -> tuple[Any, Any]:
     path = str(get_model_path())
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModel.from_pretrained(path).eval()
-    return tokenizer, model
+    return tokenizer, _quantize(model)
+
+
+def _quantize(model: Any) -> Any:
+    """int8 dynamic quantization of the linear layers: about 4x less CPU per check.
+
+    The shipped heads were trained on these int8 embeddings, so training and serving agree.
+    """
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            # The eager quantization API is marked deprecated but is present in the pinned torch.
+            warnings.simplefilter("ignore")
+            from torch.ao.quantization import quantize_dynamic
+
+            return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    except (ImportError, AttributeError, RuntimeError) as exc:
+        log.warning("int8 quantization unavailable (%s); using fp32 embeddings", exc)
+        return model
 
 
 def embed_windows(text: str) -> NDArray[np.float32]:

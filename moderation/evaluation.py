@@ -53,7 +53,11 @@ def _timed_check(text: str, stage: Stage, policy: Policy) -> tuple[Verdict, floa
 
 
 def latency_100_words(texts: Sequence[str], policy: Policy, n: int = 200) -> dict[str, float]:
-    """p50/p95 of single (unbatched) input checks on texts cut or padded to 100 words."""
+    """p50/p95 of single (unbatched) input checks on texts cut or padded to 100 words.
+
+    Also reports the CPU time of this process per check (``cpu_p50``/``cpu_p95``): on a shared
+    machine wall time measures the neighbours as much as the check.
+    """
     words = " ".join(texts).split()
     if not words:
         return _percentiles([])
@@ -63,7 +67,13 @@ def latency_100_words(texts: Sequence[str], policy: Policy, n: int = 200) -> dic
         chunk = (words[start:] + words)[:LATENCY_WORDS]
         samples.append(" ".join(chunk))
     check(samples[0], stage=Stage.INPUT, policy=policy)  # load models outside the timing
-    return _percentiles([_timed_check(t, Stage.INPUT, policy)[1] for t in samples])
+    wall, cpu = [], []
+    for text in samples:
+        start = time.process_time()
+        wall.append(_timed_check(text, Stage.INPUT, policy)[1])
+        cpu.append((time.process_time() - start) * 1000.0)
+    cpu_q = _percentiles(cpu)
+    return {**_percentiles(wall), "cpu_p50": cpu_q["p50"], "cpu_p95": cpu_q["p95"]}
 
 
 def _blocks(verdict: Verdict, relevant: Sequence[str], policy: Policy) -> bool:
@@ -123,11 +133,11 @@ def evaluate(
     }
     lat = _percentiles(latencies)
     result["latency_ms_p50"], result["latency_ms_p95"] = lat["p50"], lat["p95"]
-    words = _percentiles([])
+    words = {"p50": 0.0, "p95": 0.0, "cpu_p50": 0.0, "cpu_p95": 0.0}
     if examples:
         words = latency_100_words([ex.text for ex in examples], policy)
-    result["latency_100_words_ms_p50"] = words["p50"]
-    result["latency_100_words_ms_p95"] = words["p95"]
+    for key, value in words.items():
+        result[f"latency_100_words_ms_{key}"] = value
     result["per_category"] = _per_category(fmt, examples, verdicts, policy)
     if fmt == "xstest":
         safe = [v for ex, v in zip(examples, verdicts, strict=True) if not ex.unsafe]
@@ -192,9 +202,11 @@ def format_report(result: dict[str, Any]) -> str:
         "latency_ms_p95",
         "latency_100_words_ms_p50",
         "latency_100_words_ms_p95",
+        "latency_100_words_ms_cpu_p50",
+        "latency_100_words_ms_cpu_p95",
         "errors",
     ]
-    lines += [f"  {k:<26} {result[k]}" for k in keys if k in result]
+    lines += [f"  {k:<30} {result[k]}" for k in keys if k in result]
     lines.append("  per category:")
     for name, figures in result["per_category"].items():
         lines.append(f"    {name:<32} " + "  ".join(f"{k}={v}" for k, v in figures.items()))

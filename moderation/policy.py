@@ -60,7 +60,7 @@ class Policy:
 
     stages: Mapping[Stage, StagePolicy]
     detectors: tuple[str, ...] = ("pii", "classifier", "injection", "llm_guard")
-    timeout_s: float = 2.0
+    timeout_s: float = 5.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def stage(self, stage: Stage | str) -> StagePolicy:
