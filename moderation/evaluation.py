@@ -63,11 +63,12 @@ def latency_100_words(texts: Sequence[str], policy: Policy, n: int = 200) -> dic
         return _percentiles([])
     samples = []
     for i in range(n):
-        start = (i * 37) % max(1, len(words) - LATENCY_WORDS)
-        chunk = (words[start:] + words)[:LATENCY_WORDS]
+        first = (i * 37) % max(1, len(words) - LATENCY_WORDS)
+        chunk = (words[first:] + words)[:LATENCY_WORDS]
         samples.append(" ".join(chunk))
     check(samples[0], stage=Stage.INPUT, policy=policy)  # load models outside the timing
-    wall, cpu = [], []
+    wall: list[float] = []
+    cpu: list[float] = []
     for text in samples:
         start = time.process_time()
         wall.append(_timed_check(text, Stage.INPUT, policy)[1])

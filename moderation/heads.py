@@ -19,7 +19,7 @@ WEIGHTS_PACKAGE = "moderation.weights"
 
 
 def _sigmoid(x: NDArray[np.float32]) -> NDArray[np.float32]:
-    return 1.0 / (1.0 + np.exp(-x))
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
 
 
 @dataclass(frozen=True)
