@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from assistant.slack.models import SlackEvent, SlackLink
 
@@ -19,5 +20,8 @@ class SlackEventAdmin(admin.ModelAdmin):
     list_display = ("dedupe_key", "kind", "slack_user_id", "status", "received_at", "answered_at")
     list_filter = ("kind", "status")
     # Questions can be sensitive: staff see the status, not an editable copy of the text.
-    readonly_fields = [f.name for f in SlackEvent._meta.fields]
+    readonly_fields = [f.name for f in SlackEvent._meta.fields if f.name != "text"]
     exclude = ("text",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -56,15 +56,17 @@ def _ephemeral(text: str) -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
 @slack_enabled
+@require_POST
 @signed_by_slack
 def events(request: HttpRequest) -> HttpResponse:
     """Events API: answer the URL check, record questions once and acknowledge at once."""
     try:
         payload = json.loads(request.body)
     except ValueError:
-        return HttpResponse("bad JSON", status=400, content_type="text/plain")
+        payload = None
+    if not isinstance(payload, dict):
+        return HttpResponse("expected a JSON object", status=400, content_type="text/plain")
     if payload.get("type") == "url_verification":
         return JsonResponse({"challenge": str(payload.get("challenge", ""))})
     if payload.get("type") == "event_callback":
@@ -76,8 +78,8 @@ def events(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@require_POST
 @slack_enabled
+@require_POST
 @signed_by_slack
 def commands(request: HttpRequest) -> HttpResponse:
     """`/ask help`, `/ask link` and `/ask <question>`; the answer follows through response_url."""
