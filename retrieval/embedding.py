@@ -51,11 +51,6 @@ def tokenizer() -> PreTrainedTokenizerBase:
     return model().tokenizer
 
 
-def max_tokens() -> int:
-    """How many tokens the model reads; longer input is truncated by the model."""
-    return int(model().max_seq_length)
-
-
 def embed_texts(texts: list[str]) -> np.ndarray:
     """Unit-length float32 embeddings of `texts`, computed in batches."""
     if not texts:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from retrieval import bm25, embedding
@@ -47,6 +47,19 @@ def document_ingest(*, document_id: int) -> None:
         prepared = document_prepare(document=document)
     except (IngestFailure, ParseError) as error:
         document_fail(document_id=document_id, reason=str(error))
+        return
+    except FileNotFoundError:
+        document_fail(document_id=document_id, reason="The stored file is missing.")
+        return
+    except (OperationalError, InterfaceError, OSError):
+        raise  # transient: the task retries with backoff
+    except Exception as error:
+        # A bug or an unforeseen input: fail with a reason rather than retry the same crash.
+        logger.exception("ingesting document %s failed", document_id)
+        document_fail(
+            document_id=document_id,
+            reason=f"Ingestion failed unexpectedly ({type(error).__name__}: {error}).",
+        )
         return
     chunks_replace(document_id=document_id, prepared=prepared)
 

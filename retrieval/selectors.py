@@ -21,11 +21,10 @@ def document_get(*, document_id: int) -> Document | None:
 
 def document_progress(*, document_ids: list[int]) -> list[dict[str, object]]:
     """Status, stage and progress of some documents, for live status displays."""
-    return list(
-        Document.objects.filter(pk__in=document_ids).values(
-            "id", "status", "stage", "progress_done", "progress_total", "error", "chunk_count"
-        )
+    rows = Document.objects.filter(pk__in=document_ids).values(
+        "id", "status", "stage", "progress_done", "progress_total", "error", "chunk_count"
     )
+    return [dict(row) for row in rows]
 
 
 def document_chunks(*, document: Document) -> QuerySet[Chunk]:

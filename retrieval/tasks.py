@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 
 from retrieval import ingestion, services
 from retrieval.conf import config
 
 # Failures worth another try: the database or storage was briefly unavailable.
-TRANSIENT = (OperationalError, InterfaceError, DatabaseError, OSError)
+TRANSIENT = (OperationalError, InterfaceError, OSError)
 
 
 @shared_task(
