@@ -165,7 +165,7 @@ def _finish(event: SlackEvent, status: str) -> None:
 def event_answer(
     *, event: SlackEvent, client: WebClient | None = None, chat_model: ChatModel | None = None
 ) -> None:
-    """Answer a claimed event as its linked asker and post the reply; raises ReplyFailed to retry."""
+    """Answer a claimed event as its linked asker and post the reply; RetryLater to try again."""
     client = client or slack_client()
     try:
         link = slack_link_for(team_id=event.team_id, slack_user_id=event.slack_user_id)
