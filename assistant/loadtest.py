@@ -80,7 +80,7 @@ async def _ask(client: httpx.AsyncClient, question: str, figures: Figures) -> No
     first: float | None = None
     done = False
     headers = {
-        "X-CSRFToken": client.cookies.get("csrftoken", ""),
+        "X-CSRFToken": client.cookies.get("csrftoken") or "",
         "Referer": str(client.base_url) + "/",
     }
     async with client.stream(

@@ -33,7 +33,16 @@ MODEL_DOWN = "The language model is not reachable right now. Please try again in
 
 
 class ChatModel(Protocol):
-    def stream_chat(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]: ...
+    def stream_chat(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int = ...,
+        temperature: float = ...,
+        stop: list[str] | None = ...,
+        seed: int | None = ...,
+    ) -> Iterator[str]: ...
+
     def context_length(self) -> int: ...
 
 
