@@ -58,7 +58,26 @@ def models_retrieve(request: HttpRequest, model_id: str) -> dict[str, Any]:
     return _model()
 
 
-@router.post("/chat/completions", response=ChatCompletionOut)
+# With `"stream": true` the same endpoint answers with server-sent events instead of JSON.
+STREAM_DOC = {
+    "responses": {
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "string",
+                        "description": "`data: <chat.completion.chunk JSON>` events; the last "
+                        "chunk carries `citations`, `content`, `conversation_id`, `message_id` "
+                        "and `status`; the stream ends with `data: [DONE]`.",
+                    }
+                }
+            }
+        }
+    }
+}
+
+
+@router.post("/chat/completions", response=ChatCompletionOut, openapi_extra=STREAM_DOC)
 async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> HttpResponseBase:
     """Answer the last user message from the documents the token's user may read, with citations."""
     if body.model != MODEL_ID:

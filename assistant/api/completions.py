@@ -8,11 +8,12 @@ own conversations with the extra field `conversation_id`. Citations travel in ex
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
 from collections.abc import Generator
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.http import Http404
 from ninja import Field, Schema
@@ -176,24 +177,31 @@ def completion_events(
             Message(conversation=conversation, role=role, content=content)
             for role, content in history
         )
-    for event in pipeline.answer_stream(
-        user=user,
-        conversation=conversation,
-        question=question,
-        surface=Surface.API,
-        options=options,
-    ):
-        if event.type == "done":
-            message = Message.objects.get(pk=event.data["message_id"])
-            event = pipeline.Event(
-                "done",
-                {
-                    **event.data,
-                    "conversation_id": conversation.pk,
-                    "usage": usage(message.prompt_tokens, message.completion_tokens),
-                },
-            )
-        yield event
+    # answer_stream is a generator (typed as an iterator); closing it saves a stopped answer.
+    answer = cast(
+        Generator[pipeline.Event, None, None],
+        pipeline.answer_stream(
+            user=user,
+            conversation=conversation,
+            question=question,
+            surface=Surface.API,
+            options=options,
+        ),
+    )
+    # Closed explicitly with this generator rather than left to the garbage collector.
+    with contextlib.closing(answer):
+        for event in answer:
+            if event.type == "done":
+                message = Message.objects.get(pk=event.data["message_id"])
+                event = pipeline.Event(
+                    "done",
+                    {
+                        **event.data,
+                        "conversation_id": conversation.pk,
+                        "usage": usage(message.prompt_tokens, message.completion_tokens),
+                    },
+                )
+            yield event
 
 
 def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:

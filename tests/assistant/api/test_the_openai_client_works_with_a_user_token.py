@@ -25,7 +25,7 @@ def test_the_openai_client_streams_an_answer_and_a_revoked_token_gets_401(
 
     # No document is readable, so the answer is "nothing found", and the model is not needed.
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert text == NOTHING_FOUND
+    assert text == NOTHING_FOUND, text
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert chunks[-1].model_extra["citations"] == []
     assert chunks[-1].model_extra["status"] == "nothing_found"
