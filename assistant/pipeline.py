@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ from django.conf import settings
 import moderation
 from assistant.citations import check_citations
 from assistant.models import Conversation, Message, ModerationEvent, Surface
-from assistant.prompting import Turn, build_prompt, standalone_query
+from assistant.prompting import QuestionTooLong, Turn, build_prompt, standalone_query
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ REFUSAL = (
 )
 OUTPUT_STOPPED = "[The rest of this answer was withheld by the content policy ({categories}).]"
 MODEL_DOWN = "The language model is not reachable right now. Please try again in a minute."
+TOO_LONG = "This question is too long for the model. Please shorten it and ask again."
 
 
 class ChatModel(Protocol):
@@ -143,7 +144,7 @@ def answer_stream(
     chat_model: ChatModel | None = None,
     retriever: Retriever | None = None,
     options: Options | None = None,
-) -> Iterator[Event]:
+) -> Generator[Event, None, None]:
     """Answer `question` as `user` in `conversation`, yielding events; the answer is saved at the end.
 
     Closing the generator early (a client went away, the stop button) saves what was produced so far
@@ -245,27 +246,27 @@ def answer_stream(
         )
         return
 
-    # 4. The prompt, fitted to the model's window.
-    prompt = build_prompt(
-        question=search_text,
-        passages=clean,
-        history=history,
-        context_tokens=chat_model.context_length(),
-        answer_tokens=options.answer_tokens,
-    )
-    trace["prompt_passages"] = [p.chunk_id for p in prompt.passages]
-
-    # 5 + 6. Generation, moderated sentence by sentence before anything reaches the reader.
+    # 4 + 5 + 6. The prompt, fitted to the model's window, then generation, moderated sentence by
+    # sentence before anything reaches the reader.
     guard = moderation.StreamModerator(stage=moderation.Stage.OUTPUT)
     shown: list[str] = []
     generated: list[str] = []
     first_token_at: float | None = None
     status = Message.Status.COMPLETE
-    stream = chat_model.stream_chat(
-        prompt.messages, max_tokens=options.answer_tokens, temperature=options.temperature
-    )
+    stream: Iterator[str] | None = None
     try:
         try:
+            prompt = build_prompt(
+                question=search_text,
+                passages=clean,
+                history=history,
+                context_tokens=chat_model.context_length(),
+                answer_tokens=options.answer_tokens,
+            )
+            trace["prompt_passages"] = [p.chunk_id for p in prompt.passages]
+            stream = chat_model.stream_chat(
+                prompt.messages, max_tokens=options.answer_tokens, temperature=options.temperature
+            )
             for delta in stream:
                 if first_token_at is None:
                     first_token_at = time.monotonic()
@@ -292,16 +293,12 @@ def answer_stream(
     except Exception as exc:
         logger.exception("generation failed")
         trace["error"] = f"{type(exc).__name__}: {exc}"
-        message = finish(MODEL_DOWN, Message.Status.ERROR)
-        yield Event("replace", {"content": MODEL_DOWN})
+        text = TOO_LONG if isinstance(exc, QuestionTooLong) else MODEL_DOWN
+        message = finish(text, Message.Status.ERROR)
+        yield Event("replace", {"content": text})
         yield Event(
             "done",
-            {
-                "status": message.status,
-                "message_id": message.pk,
-                "content": MODEL_DOWN,
-                "citations": [],
-            },
+            {"status": message.status, "message_id": message.pk, "content": text, "citations": []},
         )
         return
 

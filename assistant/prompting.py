@@ -26,6 +26,10 @@ _FOLLOW_UP = re.compile(
 )
 
 
+class QuestionTooLong(ValueError):
+    """The question alone does not fit in the model's context window."""
+
+
 @dataclass(frozen=True)
 class Turn:
     """A past message of the conversation."""
@@ -73,7 +77,7 @@ def build_prompt(
     budget = context_tokens - answer_tokens - 16  # chat template overhead per message
     fixed = count_tokens(SYSTEM_RULES) + count_tokens(question) + 64
     if fixed > budget:
-        raise ValueError("the question is too long for the model's context window")
+        raise QuestionTooLong("the question is too long for the model's context window")
     remaining = budget - fixed
 
     turns = history[-max_history_turns:]

@@ -99,7 +99,7 @@ try:
     VAR_DIR = Path(env.env_str("ASSISTANT_VAR_DIR", str(BASE_DIR / "var"))).resolve()
     DATABASE_URL = env.env_url("DATABASE_URL", schemes=("postgres", "postgresql"))
     if DATABASE_URL:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
     else:
         from assistant import embedded
 
@@ -113,6 +113,9 @@ try:
                 "PORT": str(_pg.port),
             }
         }
+    # Reusing connections keeps a new TCP/auth handshake off every request (Slack acks must be fast).
+    DATABASES["default"]["CONN_MAX_AGE"] = env.env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
     REDIS_URL = env.env_url("REDIS_URL", schemes=("redis", "rediss"))

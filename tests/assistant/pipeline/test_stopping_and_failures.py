@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from assistant.models import Message
-from assistant.pipeline import MODEL_DOWN, answer, answer_stream, conversation_start
-from inference import FakeChatModel
+from assistant.pipeline import MODEL_DOWN, TOO_LONG, answer, answer_stream, conversation_start
+from inference import FakeChatModel, InferenceError
 
 
 def test_closing_the_stream_early_saves_a_stopped_answer(alice, retriever):
@@ -55,3 +55,34 @@ def test_nobody_can_answer_into_another_persons_conversation(alice, bob, model, 
                 retriever=retriever,
             )
         )
+
+
+class UnreachableModel(FakeChatModel):
+    def context_length(self) -> int:
+        raise InferenceError("model server at http://127.0.0.1:9 is not reachable")
+
+
+def test_a_model_server_that_cannot_be_reached_at_all_gives_the_same_clear_message(
+    alice, retriever
+):
+    result = answer(
+        user=alice,
+        question="How long is parental leave?",
+        chat_model=UnreachableModel(),
+        retriever=retriever,
+    )
+
+    assert result.message.status == Message.Status.ERROR
+    assert result.text == MODEL_DOWN
+
+
+def test_a_question_too_long_for_the_window_is_answered_with_a_clear_message(alice, retriever):
+    model = FakeChatModel(["unused"], context_window=256)
+
+    result = answer(
+        user=alice, question="parental leave " * 400, chat_model=model, retriever=retriever
+    )
+
+    assert result.message.status == Message.Status.ERROR
+    assert result.text == TOO_LONG
+    assert model.received == []
