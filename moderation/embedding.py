@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,9 @@ EMBED_DIM = 384
 # Tokens per window; longer texts are split into overlapping windows and scored window by window.
 MAX_TOKENS = 256
 STRIDE = 32
+# Fast tokenizers change their truncation state on every call and raise "Already borrowed"
+# when two threads do so at once; tokenizing is short, so a lock costs little.
+_TOKENIZER_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -62,15 +66,16 @@ def embed_windows(text: str) -> NDArray[np.float32]:
     import torch
 
     tokenizer, model = _load()
-    batch = tokenizer(
-        text,
-        truncation=True,
-        max_length=MAX_TOKENS,
-        stride=STRIDE,
-        return_overflowing_tokens=True,
-        padding=True,
-        return_tensors="pt",
-    )
+    with _TOKENIZER_LOCK:
+        batch = tokenizer(
+            text,
+            truncation=True,
+            max_length=MAX_TOKENS,
+            stride=STRIDE,
+            return_overflowing_tokens=True,
+            padding=True,
+            return_tensors="pt",
+        )
     batch.pop("overflow_to_sample_mapping", None)
     with torch.inference_mode():
         hidden = model(**batch).last_hidden_state
@@ -84,13 +89,14 @@ def embed_batch(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
     tokenizer, model = _load()
     rows = []
     for i in range(0, len(texts), batch_size):
-        batch = tokenizer(
-            texts[i : i + batch_size],
-            truncation=True,
-            max_length=MAX_TOKENS,
-            padding=True,
-            return_tensors="pt",
-        )
+        with _TOKENIZER_LOCK:
+            batch = tokenizer(
+                texts[i : i + batch_size],
+                truncation=True,
+                max_length=MAX_TOKENS,
+                padding=True,
+                return_tensors="pt",
+            )
         with torch.inference_mode():
             hidden = model(**batch).last_hidden_state
         rows.append(_pool(hidden, batch["attention_mask"]))
