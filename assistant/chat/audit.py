@@ -149,13 +149,14 @@ def usage_figures(*, days: int = 30) -> Usage:
     """Questions per day, latency percentiles and the feedback ratio over the last `days` days."""
     since = timezone.now() - timedelta(days=days)
     recent = Message.objects.filter(created_at__gte=since)
-    per_day = list(
-        recent.filter(role=Message.Role.USER)
+    per_day: list[dict[str, Any]] = [
+        dict(row)
+        for row in recent.filter(role=Message.Role.USER)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(questions=Count("id"))
         .order_by("day")
-    )
+    ]
     answers = recent.filter(role=Message.Role.ASSISTANT)
     latency = answers.aggregate(
         ttft_p50=Percentile("ttft_ms", 0.5),

@@ -7,6 +7,7 @@ from functools import partial
 from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -59,7 +60,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @require_POST
 @login_required
-async def ask(request: HttpRequest) -> HttpResponse:
+async def ask(request: HttpRequest) -> HttpResponseBase:
     """Answer a question as server-sent events (meta, delta, replace, sources, done)."""
     form = AskForm(request.POST)
     if not form.is_valid():
@@ -74,7 +75,7 @@ async def ask(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-async def regenerate(request: HttpRequest, conversation_id: int) -> HttpResponse:
+async def regenerate(request: HttpRequest, conversation_id: int) -> HttpResponseBase:
     """Ask the conversation's last question again, streamed like `ask`."""
     user = await request.auser()
     current, question = await sync_to_async(conversation_retry)(

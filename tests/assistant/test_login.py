@@ -18,6 +18,8 @@ def test_alice_can_sign_in_and_reach_the_home_page(client, alice):
 
     assert response.status_code == 200
     assert response.context["user"] == alice
+    # The home page is the chat.
+    assert b'id="question"' in response.content
 
 
 def test_a_wrong_password_is_refused_with_a_message(client, alice):
