@@ -144,11 +144,14 @@ def answer_stream(
     chat_model: ChatModel | None = None,
     retriever: Retriever | None = None,
     options: Options | None = None,
+    regenerate: bool = False,
 ) -> Generator[Event, None, None]:
     """Answer `question` as `user` in `conversation`, yielding events; the answer is saved at the end.
 
     Closing the generator early (a client went away, the stop button) saves what was produced so far
-    as a stopped answer and closes the stream to the model, which cancels generation.
+    as a stopped answer and closes the stream to the model, which cancels generation. With
+    `regenerate`, `question` is the conversation's last question, answered again as if the previous
+    answer had not been given (it stays in the conversation's record).
     """
     if conversation.owner_id != user.pk:
         raise PermissionError("conversation belongs to someone else")
@@ -158,9 +161,21 @@ def answer_stream(
     started = time.monotonic()
     trace: dict[str, Any] = {"surface": surface, "question": question, "timings_ms": {}}
     history = conversation_history(conversation)
-    question_message = Message.objects.create(
-        conversation=conversation, role=Message.Role.USER, content=question
+    last_question = (
+        conversation.messages.filter(role=Message.Role.USER).order_by("-created_at", "-id").first()
     )
+    if regenerate and last_question is not None and last_question.content == question:
+        # The turn being replaced must not be history, or the follow-up rewrite would search for
+        # the question twice and the model would see its own previous attempt.
+        while history and not (history[-1].role == "user" and history[-1].content == question):
+            history.pop()
+        if history:
+            history.pop()
+        question_message = last_question
+    else:
+        question_message = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, content=question
+        )
     Conversation.objects.filter(pk=conversation.pk).update(
         title=conversation.title or question[:80]
     )

@@ -27,7 +27,7 @@ def conversation_retry(*, user: Any, conversation_id: int) -> tuple[Conversation
 
 
 def answer_events(
-    *, user: Any, conversation: Conversation, question: str
+    *, user: Any, conversation: Conversation, question: str, regenerate: bool = False
 ) -> Iterator[dict[str, Any]]:
     """The pipeline's events for the browser; the last one carries the answer rendered as HTML.
 
@@ -35,7 +35,11 @@ def answer_events(
     and feedback buttons come from the same template as a reloaded page.
     """
     events = pipeline.answer_stream(
-        user=user, conversation=conversation, question=question, surface=Surface.WEB
+        user=user,
+        conversation=conversation,
+        question=question,
+        surface=Surface.WEB,
+        regenerate=regenerate,
     )
     try:
         for event in events:

@@ -81,7 +81,9 @@ async def regenerate(request: HttpRequest, conversation_id: int) -> HttpResponse
     current, question = await sync_to_async(conversation_retry)(
         user=user, conversation_id=conversation_id
     )
-    return sse_response(partial(answer_events, user=user, conversation=current, question=question))
+    return sse_response(
+        partial(answer_events, user=user, conversation=current, question=question, regenerate=True)
+    )
 
 
 @require_POST

@@ -17,9 +17,12 @@ def test_regenerate_answers_the_last_question_again(client, alice, model, retrie
     events = stream_events(client.post(f"/conversations/{conversation}/regenerate"))
 
     assert events[-1]["content"].startswith("Parental leave lasts 20 weeks")
+    # The question is answered again, not asked twice: no repeated question, no doubled search
+    # query, and the previous attempt is not shown to the model as history.
     questions = Message.objects.filter(conversation_id=conversation, role="user")
-    assert [q.content for q in questions] == ["How long is parental leave?"] * 2
-    assert len(retriever.asked) == 2
+    assert [q.content for q in questions] == ["How long is parental leave?"]
+    assert retriever.asked[1] == retriever.asked[0]
+    assert [m["role"] for m in model.messages[1]] == ["system", "user"]
     answers = Message.objects.filter(conversation_id=conversation, role="assistant")
     assert answers.count() == 2
 
