@@ -4,12 +4,18 @@ import threading
 
 import pytest
 
-from retrieval import bm25, ingestion
+from retrieval import bm25, ingestion, tasks
 from retrieval.models import Chunk, Document
 from retrieval.search import search
 from retrieval.services import document_reindex
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def no_worker(monkeypatch):
+    """These tests run the ingestion themselves; a worker of this test run must not race them."""
+    monkeypatch.setattr(tasks.ingest_document, "delay", lambda document_id: None)
 
 
 def rewrite(document, text: bytes) -> None:
