@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlencode
 import pytest
 
 from tests.conftest import free_port
+from tests.doubles import EchoModel  # noqa: F401 - used by the Slack tests
 
 SIGNING_SECRET = os.environ.setdefault("SLACK_SIGNING_SECRET", "test-signing-secret-5c1e9a")
 os.environ.setdefault("SLACK_BOT_TOKEN", "xoxb-test-token")
@@ -316,23 +317,6 @@ def library(groups: dict[str, Any]) -> dict[str, Any]:
             title="HR salary bands",
         ),
     }
-
-
-@dataclass
-class EchoModel:
-    """The worst model for a leak test: it repeats every passage it was shown, citing each."""
-
-    model: str = "echo"
-    prompts: list[list[dict[str, str]]] = field(default_factory=list)
-
-    def stream_chat(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
-        self.prompts.append(messages)
-        # The passages only: echoing the question back would not be a leak.
-        passages = messages[-1]["content"].rsplit("\n\nQuestion:", 1)[0]
-        yield f"Here is everything I was given [1]: {passages}"
-
-    def context_length(self) -> int:
-        return 4096
 
 
 @pytest.fixture

@@ -1,0 +1,24 @@
+"""Test doubles shared by the surfaces' leak tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class EchoModel:
+    """The worst model for a leak test: it repeats every passage it was shown, citing each."""
+
+    model: str = "echo"
+    prompts: list[list[dict[str, str]]] = field(default_factory=list)
+
+    def stream_chat(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
+        self.prompts.append(messages)
+        # The passages only: echoing the question back would not be a leak.
+        passages = messages[-1]["content"].rsplit("\n\nQuestion:", 1)[0]
+        yield f"Here is everything I was given [1]: {passages}"
+
+    def context_length(self) -> int:
+        return 4096
