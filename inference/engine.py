@@ -16,7 +16,9 @@ from typing import Any
 
 import torch
 
+from inference.attention import use_decode_attention
 from inference.experts import use_sparse_topk
+from inference.gemv import use_gemv
 from inference.kvcache import SlotKVCache, decode_mask, prefill_mask
 from inference.loading import (
     context_length,
@@ -151,10 +153,17 @@ class Engine:
         max_batch: int = 8,
         max_context: int | None = None,
         threads: int | None = None,
+        decode_threads: int = 1,
         sparse_experts: bool = True,
         input_major: bool = True,
     ) -> None:
-        torch.set_num_threads(threads or len(os.sched_getaffinity(0)))
+        # Prefill is compute-bound and uses every core. A decode step is ~250 small products
+        # and ~2,000 tiny ops; with two threads each op opens an OpenMP parallel region, which
+        # costs more than the work (and milliseconds when another process holds a core), while
+        # one core alone nearly saturates memory bandwidth with the decode kernel.
+        self.threads = threads or len(os.sched_getaffinity(0))
+        self.decode_threads = max(1, min(decode_threads, self.threads))
+        torch.set_num_threads(self.threads)
         tune_allocator()
         self.model_path = Path(model_path)
         self.dtype = resolve_dtype(dtype)
@@ -162,6 +171,8 @@ class Engine:
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
         if input_major:
             use_input_major_weights(self.model)
+            use_gemv(self.model)
+        use_decode_attention(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))
         self.eos_ids = eos_token_ids(self.model, self.tokenizer)
@@ -325,6 +336,7 @@ class Engine:
         return output.logits[:, -1, :].float()
 
     def _prefill(self, handle: GenerationHandle) -> None:
+        torch.set_num_threads(self.threads)
         slot = len(self._active)
         ids = handle.prompt_ids
         logits = None
@@ -350,6 +362,7 @@ class Engine:
             self._active.pop()
 
     def _decode(self) -> None:
+        torch.set_num_threads(self.decode_threads)
         batch = len(self._active)
         self.stats.decode_steps += 1
         self.stats.max_batch_seen = max(self.stats.max_batch_seen, batch)

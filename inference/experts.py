@@ -7,6 +7,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from inference.gemv import MAX_ROWS, matmul_input_major
+
 IMPLEMENTATION = "sparse_topk"
 
 
@@ -36,8 +38,14 @@ def sparse_topk_experts_forward(
             outputs[start:end] = 0
             start = end
             continue
-        h = F.linear(routed[start:end], self.gate_up_proj[expert])
-        torch.mm(self._apply_gate(h), self.down_proj[expert].t(), out=outputs[start:end])
+        x, gate_up, down = routed[start:end], self.gate_up_proj[expert], self.down_proj[expert]
+        if count <= MAX_ROWS and gate_up.t().is_contiguous() and down.t().is_contiguous():
+            # Decode: a few rows against input-major weights, the memory-bound case.
+            h = self._apply_gate(matmul_input_major(x, gate_up.t()))
+            outputs[start:end] = matmul_input_major(h, down.t())
+        else:
+            h = self._apply_gate(F.linear(x, gate_up))
+            torch.mm(h, down.t(), out=outputs[start:end])
         start = end
     # Back to (token, slot) order, then a weighted sum over each token's k experts. This
     # replaces `index_add_`, whose CPU kernel opens a thread-parallel region per call: a few

@@ -1,0 +1,61 @@
+"""Decode attention as two small batched matmuls, registered as a transformers attention function."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+IMPLEMENTATION = "engine_sdpa"
+
+
+def decode_attention_forward(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    dropout: float = 0.0,
+    scaling: float | None = None,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, None]:
+    """One query token per row: scores, softmax, weighted values; longer queries go to SDPA."""
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    batch, heads, q_length, dim = query.shape
+    if (
+        q_length != 1
+        or kwargs.get("softcap") is not None
+        or kwargs.get("position_bias") is not None
+    ):
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout, scaling, **kwargs
+        )
+    # torch's CPU flash-attention kernel sizes per-thread buffers and opens a parallel region
+    # per call; for a single query row that costs more than the arithmetic (3 ms a layer on
+    # shared cores). Grouped-query heads are folded into the matmul instead of repeating K/V.
+    kv_heads = key.shape[1]
+    q = query.reshape(batch, kv_heads, heads // kv_heads, dim)
+    scores = torch.matmul(q, key.transpose(-1, -2))
+    scores.mul_(dim**-0.5 if scaling is None else scaling)
+    if attention_mask is not None:
+        if attention_mask.dtype == torch.bool:
+            scores.masked_fill_(~attention_mask.reshape(batch, 1, 1, -1), float("-inf"))
+        else:
+            scores.add_(attention_mask.reshape(batch, 1, 1, -1))
+    probs = torch.softmax(scores, dim=-1).to(value.dtype)
+    out = torch.matmul(probs, value)  # (batch, kv_heads, groups, dim)
+    return out.reshape(batch, 1, heads, dim), None
+
+
+def use_decode_attention(model: torch.nn.Module) -> bool:
+    """Switch `model` from SDPA to the decode-aware function; False when it uses something else."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+    if getattr(model.config, "_attn_implementation", None) != "sdpa":
+        return False
+    AttentionInterface.register(IMPLEMENTATION, decode_attention_forward)
+    AttentionMaskInterface.register(IMPLEMENTATION, sdpa_mask)
+    model.set_attn_implementation(IMPLEMENTATION)
+    return True
