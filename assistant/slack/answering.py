@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from assistant.models import Conversation, Message, Surface
-from assistant.pipeline import ChatModel, answer
+from assistant.pipeline import MODEL_DOWN, ChatModel, answer
 from assistant.slack import formatting
 from assistant.slack.models import SlackEvent
 from assistant.slack.services import slack_link_for
@@ -197,6 +197,12 @@ def event_answer(
             except Exception as exc:
                 logger.exception("answering Slack event %s failed", event.pk)
                 raise AnswerFailed(f"{type(exc).__name__}: {exc}") from exc
+            if (
+                result.message.status == Message.Status.ERROR
+                and result.message.content == MODEL_DOWN
+            ):
+                # The model was unreachable: try again later rather than post "try again later".
+                raise AnswerFailed(str(result.message.trace.get("error", result.message.content)))
             message = result.message
             event.message = message
             SlackEvent.objects.filter(pk=event.pk).update(message=message)
