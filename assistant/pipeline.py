@@ -55,7 +55,7 @@ class Retriever(Protocol):
 class Options:
     """Tunables of the pipeline (defaults from settings)."""
 
-    k: int = 8
+    k: int = 4
     answer_tokens: int = 320
     temperature: float = 0.0
     # A passage whose dense similarity is below this is treated as unrelated to the question.

@@ -16,8 +16,8 @@ class EchoModel:
 
     def stream_chat(self, messages: list[dict[str, str]], **kwargs: Any) -> Iterator[str]:
         self.prompts.append(messages)
-        # The passages only: echoing the question back would not be a leak.
-        passages = messages[-1]["content"].rsplit("\n\nQuestion:", 1)[0]
+        # The passages only (the question is the last paragraph): echoing it would not be a leak.
+        passages = messages[-1]["content"].rsplit("\n\n", 1)[0]
         yield f"Here is everything I was given [1]: {passages}"
 
     def context_length(self) -> int:

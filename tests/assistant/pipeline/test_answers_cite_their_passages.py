@@ -20,10 +20,12 @@ def test_an_answer_cites_the_passage_it_used_and_keeps_a_trace(alice, model, ret
     assert trace["prompt_passages"] == [1]
     assert trace["moderation"]["input"]["action"] == "allow"
     assert result.message.ttft_ms is not None and result.message.total_ms is not None
-    # The passage reached the model as delimited data, with the question.
+    # The passage reached the model as a numbered source, followed by the question.
     prompt = model.messages[0][-1]["content"]
     assert (
-        "<passage>" in prompt and "20 weeks" in prompt and "How long is parental leave?" in prompt
+        prompt.startswith("Sources:\n[1] Leave policy")
+        and "20 weeks" in prompt
+        and "How long is parental leave?" in prompt
     )
 
 
