@@ -7,6 +7,7 @@ import itertools
 import logging
 import os
 import queue
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ import torch
 
 from inference.attention import use_decode_attention
 from inference.experts import use_sparse_topk
-from inference.gemv import use_gemv
+from inference.gemv import use_fast_linear
 from inference.kvcache import SlotKVCache, decode_mask, prefill_mask
 from inference.loading import (
     context_length,
@@ -142,6 +143,13 @@ class _Sequence:
     finish: str | None = field(default=None)
 
 
+@dataclass
+class _Prefill:
+    handle: GenerationHandle
+    slot: int
+    done: int = 0  # prompt tokens already in the KV cache
+
+
 class Engine:
     """Loads a local MoE checkpoint and serves generations from one background scheduler."""
 
@@ -154,6 +162,7 @@ class Engine:
         max_context: int | None = None,
         threads: int | None = None,
         decode_threads: int = 1,
+        prefill_dtype: str = "float32",
         sparse_experts: bool = True,
         input_major: bool = True,
     ) -> None:
@@ -171,7 +180,14 @@ class Engine:
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
         if input_major:
             use_input_major_weights(self.model)
-            use_gemv(self.model)
+            # Opt-in bf16 prefill products (~2x faster TTFT, logits move by up to ~0.5 on the
+            # demo model; see gemv.PREFILL_MIN_ROWS and docs/BENCHMARKS.md). Decode stays fp32.
+            use_fast_linear(
+                self.model,
+                prefill_dtype=torch.bfloat16
+                if prefill_dtype == "bfloat16" and self.dtype == torch.float32
+                else None,
+            )
         use_decode_attention(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))
@@ -185,6 +201,7 @@ class Engine:
         self._incoming: queue.Queue[GenerationHandle | None] = queue.Queue()
         self._waiting: deque[GenerationHandle] = deque()
         self._active: list[_Sequence] = []
+        self._prefilling: _Prefill | None = None
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="inference-engine", daemon=True)
         self._thread.start()
@@ -287,26 +304,80 @@ class Engine:
                     for seq in self._active:
                         seq.handle.emit(Failed(f"generation failed: {exc}"))
                     self._active.clear()
+                    if self._prefilling is not None:
+                        self._prefilling.handle.emit(Failed(f"generation failed: {exc}"))
+                        self._prefilling = None
         for seq in self._active:
             self._finish(seq, "cancelled")
+        if self._prefilling is not None:
+            self._waiting.appendleft(self._prefilling.handle)
         for handle in self._waiting:
             handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
 
     def _step(self) -> None:
-        self._drain_incoming(block=not self._active and not self._waiting)
+        self._drain_incoming(
+            block=not self._active and not self._waiting and self._prefilling is None
+        )
         self._drop_cancelled()
-        while self._waiting and len(self._active) < self.max_batch:
-            handle = self._waiting.popleft()
-            if handle.cancelled:
-                handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
-                self.stats.requests_cancelled += 1
-                continue
-            if self._active:
-                self.stats.joined_running_batch += 1
-            self._prefill(handle)
+        self._admit()
         self.stats.active, self.stats.waiting = len(self._active), len(self._waiting)
         if self._active:
             self._decode()
+
+    def _admit(self) -> None:
+        """Prefill waiting prompts; while others decode, at most PREFILL_CHUNK tokens a step."""
+        # Chunked prefill: a 1,000-token prompt arriving mid-generation costs the running
+        # streams one chunk's delay per step instead of the whole prompt's.
+        budget = PREFILL_CHUNK if self._active else sys.maxsize
+        while budget > 0:
+            if self._prefilling is None:
+                if not self._waiting or len(self._active) >= self.max_batch:
+                    return
+                handle = self._waiting.popleft()
+                if handle.cancelled:
+                    handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
+                    self.stats.requests_cancelled += 1
+                    continue
+                if self._active:
+                    self.stats.joined_running_batch += 1
+                self._prefilling = _Prefill(handle, slot=len(self._active))
+            budget -= self._prefill_chunk(self._prefilling, budget)
+
+    def _prefill_chunk(self, pending: _Prefill, budget: int) -> int:
+        """Run the next chunk of a prompt; start decoding it when it is all in; return tokens."""
+        handle = pending.handle
+        if handle.cancelled:
+            self._prefilling = None
+            handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
+            self.stats.requests_cancelled += 1
+            return 0
+        torch.set_num_threads(self.threads)
+        ids, start = handle.prompt_ids, pending.done
+        chunk = ids[start : start + min(PREFILL_CHUNK, budget)]
+        q = len(chunk)
+        self._cache.prepare_prefill(slot=pending.slot, start=start, length=q)
+        positions = torch.arange(start, start + q).unsqueeze(0)
+        logits = self._forward(torch.tensor([chunk]), positions, prefill_mask(start, q))
+        pending.done += q
+        if pending.done < len(ids):
+            return q
+        self._prefilling = None
+        if pending.slot != len(self._active):
+            # Decoding rows finished meanwhile; keep the active slots contiguous.
+            self._cache.move(pending.slot, len(self._active))
+        params = handle.params
+        seq = _Sequence(
+            handle=handle,
+            stream=TextStream(self.tokenizer, params.stop),
+            generator=params.generator(),
+            position=len(ids),
+        )
+        self._active.append(seq)
+        self._accept(seq, sample_token(logits[0], params, seq.generator))
+        if seq.finish is not None:
+            self._finish(seq, seq.finish)
+            self._active.pop()
+        return q
 
     def _drain_incoming(self, *, block: bool) -> None:
         try:
@@ -334,32 +405,6 @@ class Engine:
             **{self._cache_kwarg: self._cache},
         )
         return output.logits[:, -1, :].float()
-
-    def _prefill(self, handle: GenerationHandle) -> None:
-        torch.set_num_threads(self.threads)
-        slot = len(self._active)
-        ids = handle.prompt_ids
-        logits = None
-        # Chunks bound the size of the attention mask and activations for long prompts.
-        for start in range(0, len(ids), PREFILL_CHUNK):
-            chunk = ids[start : start + PREFILL_CHUNK]
-            q = len(chunk)
-            self._cache.prepare_prefill(slot=slot, start=start, length=q)
-            positions = torch.arange(start, start + q).unsqueeze(0)
-            logits = self._forward(torch.tensor([chunk]), positions, prefill_mask(start, q))
-        assert logits is not None
-        params = handle.params
-        seq = _Sequence(
-            handle=handle,
-            stream=TextStream(self.tokenizer, params.stop),
-            generator=params.generator(),
-            position=len(ids),
-        )
-        self._active.append(seq)
-        self._accept(seq, sample_token(logits[0], params, seq.generator))
-        if seq.finish is not None:
-            self._finish(seq, seq.finish)
-            self._active.pop()
 
     def _decode(self) -> None:
         torch.set_num_threads(self.decode_threads)

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from inference.gemv import MAX_ROWS, matmul_input_major
+from inference.gemv import MAX_ROWS, PREFILL_MIN_ROWS, matmul_input_major
 
 IMPLEMENTATION = "sparse_topk"
 
@@ -29,6 +29,8 @@ def sparse_topk_experts_forward(
     token_of = order // top_k
     routed = hidden_states[token_of]
     outputs = torch.empty_like(routed)
+    prefill_gate_up = getattr(self, "prefill_gate_up_proj", None)
+    prefill_down = getattr(self, "prefill_down_proj", None)
     start = 0
     for expert, count in enumerate(counts):
         end = start + count
@@ -43,6 +45,10 @@ def sparse_topk_experts_forward(
             # Decode: a few rows against input-major weights, the memory-bound case.
             h = self._apply_gate(matmul_input_major(x, gate_up.t()))
             outputs[start:end] = matmul_input_major(h, down.t())
+        elif count >= PREFILL_MIN_ROWS and prefill_gate_up is not None and prefill_down is not None:
+            low = prefill_gate_up.dtype
+            h = self._apply_gate(F.linear(x.to(low), prefill_gate_up[expert]).float())
+            outputs[start:end] = F.linear(h.to(low), prefill_down[expert])
         else:
             h = self._apply_gate(F.linear(x, gate_up))
             torch.mm(h, down.t(), out=outputs[start:end])
