@@ -104,6 +104,7 @@ class Command(BaseCommand):
             evaluation.set_access(mapping, owner=owner, groups=[group], progress=progress)
         results |= {
             "machine": f"{platform.machine()}, {_cores()} cores, {platform.python_version()}",
+            "fusion": config().fusion,
             "rrf_k": config().rrf_k,
             "dense_weight": config().dense_weight,
             "bm25_k1": config().bm25_k1,
