@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import openai
+from openai import Stream
+from openai.types.chat import ChatCompletionChunk
 
 DEFAULT_CONTEXT_LENGTH = 2048
 
@@ -107,14 +109,18 @@ class InferenceClient:
         """Yield the reply's text deltas; closing the iterator closes the HTTP stream."""
         model = self.model_name()
         with self._errors():
-            stream = self._openai.chat.completions.create(
-                model=model,
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=max_tokens,
-                temperature=temperature,
-                stop=stop or None,
-                seed=seed,
-                stream=True,
+            # stream=True selects the streaming overload; the cast says so to the type checker.
+            stream = cast(
+                "Stream[ChatCompletionChunk]",
+                self._openai.chat.completions.create(
+                    model=model,
+                    messages=messages,  # type: ignore[arg-type]
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=stop or None,
+                    seed=seed,
+                    stream=True,
+                ),
             )
         try:
             with self._errors():
@@ -189,9 +195,9 @@ class _ErrorTranslator:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is None or not isinstance(exc, openai.OpenAIError):
-            return False
+            return
         where = f"model server at {self.base_url}"
         if isinstance(exc, openai.APITimeoutError):
             raise InferenceError(f"{where} did not answer in time") from exc
