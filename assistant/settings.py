@@ -186,7 +186,13 @@ try:
     # A task unacknowledged for longer than this is redelivered; must exceed the longest task.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
     CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-    CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+    CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+        # Re-queues documents stuck in queued/processing (a worker died, a message was lost).
+        "retrieval-reconcile": {
+            "task": "retrieval.tasks.reconcile_documents",
+            "schedule": env.env_float("RETRIEVAL_RECONCILE_EVERY", 300.0),
+        },
+    }
 
     # --- Inference --------------------------------------------------------------------------
     INFERENCE_URL = env.env_url("INFERENCE_URL", "http://127.0.0.1:8001", schemes=("http", "https"))
