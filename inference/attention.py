@@ -57,5 +57,5 @@ def use_decode_attention(model: torch.nn.Module) -> bool:
         return False
     AttentionInterface.register(IMPLEMENTATION, decode_attention_forward)
     AttentionMaskInterface.register(IMPLEMENTATION, sdpa_mask)
-    model.set_attn_implementation(IMPLEMENTATION)
+    model.set_attn_implementation(IMPLEMENTATION)  # type: ignore[operator]  # a PreTrainedModel
     return True
