@@ -70,11 +70,9 @@ class Policy:
 
 # Thresholds were chosen on the training halves of the data (see moderation/README.md): the
 # harm heads score 0..1; blocking starts where harmless look-alikes ("kill a Python process")
-# stop, and a lower flag band records borderline texts for review without refusing them. The flag
-# band starts at 0.28 so that at least 80% of XSTest's unsafe prompts are at least recorded (0.30
-# left it at 79%); flagging never refuses, so the share of safe prompts blocked is unchanged.
+# stop, and a lower flag band records borderline texts for review without refusing them.
 _HARM_BLOCK = 0.5
-_HARM_FLAG = 0.28
+_HARM_FLAG = 0.3
 _ADVICE_FLAG = 0.5
 _ATTACK = 0.5
 

@@ -21,10 +21,12 @@ from retrieval.services import documents_requeue_stuck
 from tests.conftest import start_worker, stop_process
 from tests.retrieval.conftest import upload, wait_until_finished
 
+# Long enough for several embedding batches, so the kill lands mid-embedding even on an idle
+# machine (with one batch the stage passes before the test can observe it).
 TEXT = "\n\n".join(
     f"Section {i}. "
     + " ".join(f"Clause {i}.{j} of the long agreement applies here." for j in range(20))
-    for i in range(12)
+    for i in range(120)
 )
 
 
