@@ -194,6 +194,35 @@ try:
         },
     }
 
+    # --- Retrieval ------------------------------------------------------------------------
+    _fusion = env.env_str("RETRIEVAL_FUSION", "relative").strip().lower()
+    if _fusion not in {"relative", "rrf"}:
+        raise ConfigError(f"RETRIEVAL_FUSION={_fusion!r} must be one of relative, rrf")
+    RETRIEVAL = {
+        # Empty means the packaged all-MiniLM-L6-v2; any sentence-transformers path or name works.
+        "embedding_model": env.env_str("RETRIEVAL_EMBEDDING_MODEL", ""),
+        "embedding_batch_size": env.env_int("RETRIEVAL_EMBEDDING_BATCH_SIZE", 32, minimum=1),
+        "chunk_tokens": env.env_int("RETRIEVAL_CHUNK_TOKENS", 200, minimum=32),
+        "max_file_bytes": env.env_int("RETRIEVAL_MAX_FILE_BYTES", 50 * 1024 * 1024, minimum=1),
+        "max_uncompressed_bytes": env.env_int(
+            "RETRIEVAL_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024, minimum=1
+        ),
+        "parse_timeout": env.env_int("RETRIEVAL_PARSE_TIMEOUT", 120, minimum=1),
+        "parse_memory_mb": env.env_int("RETRIEVAL_PARSE_MEMORY_MB", 1024, minimum=64),
+        "ingest_max_attempts": env.env_int("RETRIEVAL_INGEST_MAX_ATTEMPTS", 3, minimum=1),
+        "reconcile_after": env.env_int("RETRIEVAL_RECONCILE_AFTER", 1800, minimum=1),
+        "candidates": env.env_int("RETRIEVAL_CANDIDATES", 100, minimum=1),
+        "exact_search_max_chunks": env.env_int(
+            "RETRIEVAL_EXACT_SEARCH_MAX_CHUNKS", 5000, minimum=0
+        ),
+        "hnsw_ef_search": env.env_int("RETRIEVAL_HNSW_EF_SEARCH", 100, minimum=1),
+        "bm25_k1": env.env_float("RETRIEVAL_BM25_K1", 0.9),
+        "bm25_b": env.env_float("RETRIEVAL_BM25_B", 0.4),
+        "fusion": _fusion,
+        "dense_weight": env.env_float("RETRIEVAL_DENSE_WEIGHT", 1.0),
+        "rrf_k": env.env_int("RETRIEVAL_RRF_K", 60, minimum=1),
+    }
+
     # --- Inference --------------------------------------------------------------------------
     INFERENCE_URL = env.env_url("INFERENCE_URL", "http://127.0.0.1:8001", schemes=("http", "https"))
     INFERENCE_API_KEY = env.env_str("INFERENCE_API_KEY")

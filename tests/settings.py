@@ -14,6 +14,9 @@ os.environ.setdefault(
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Small file limits make the hostile-file tests quick; the worker processes inherit them.
+os.environ.setdefault("RETRIEVAL_MAX_FILE_BYTES", str(4 * 1024 * 1024))
+os.environ.setdefault("RETRIEVAL_MAX_UNCOMPRESSED_BYTES", str(32 * 1024 * 1024))
 
 if "INFERENCE_URL" not in os.environ:
     # Every process of a test run (this one, the worker, the web server) reaches the demo model on

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-# Small limits so hostile-file tests stay fast; set before any worker process starts.
-os.environ.setdefault("RETRIEVAL_MAX_FILE_BYTES", str(4 * 1024 * 1024))
-os.environ.setdefault("RETRIEVAL_MAX_UNCOMPRESSED_BYTES", str(32 * 1024 * 1024))
 
 FINISHED = {"ready", "failed"}
 
