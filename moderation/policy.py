@@ -70,9 +70,11 @@ class Policy:
 
 # Thresholds were chosen on the training halves of the data (see moderation/README.md): the
 # harm heads score 0..1; blocking starts where harmless look-alikes ("kill a Python process")
-# stop, and a lower flag band records borderline texts for review without refusing them.
+# stop, and a lower flag band records borderline texts for review without refusing them. The
+# band (0.28) was set where XSTest's unsafe prompts pass 80% while fewer than 5% of the held-out
+# harmless messages of the injection set are flagged (docs/BENCHMARKS.md, Moderation).
 _HARM_BLOCK = 0.5
-_HARM_FLAG = 0.3
+_HARM_FLAG = 0.28
 _ADVICE_FLAG = 0.5
 _ATTACK = 0.5
 
