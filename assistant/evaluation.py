@@ -106,8 +106,14 @@ def evaluate_answers(
     limit: int = 0,
     chat_model: ChatModel | None = None,
     progress: Callable[[str], None] = print,
+    details: Path | None = None,
 ) -> dict[str, Any]:
-    """Ingest, ask every question as its company's member, and compute the figures."""
+    """Ingest, ask every question as its company's member, and compute the figures.
+
+    With `details`, one JSON line per question is written there: the question, its supporting
+    files, the top five retrieved files, the answer, the cited files and the message id (whose
+    trace holds the draft before citation checking).
+    """
     questions = load_questions(queries, limit=limit)
     companies = sorted({q.company for q in questions})
     for company in companies:
@@ -122,6 +128,7 @@ def evaluate_answers(
     ttft: list[float] = []
     total: list[float] = []
     started = time.monotonic()
+    out = details.open("w", encoding="utf-8") if details else None
     for index, question in enumerate(questions, start=1):
         user = members[question.company]
         supporting = {stem(name) for name in question.supporting}
@@ -141,6 +148,19 @@ def evaluate_answers(
             cited += 1
         cited_total += len(documents)
         cited_supporting += sum(1 for d in documents if stem(names.get(d, "")) in supporting)
+        if out is not None:
+            record = {
+                "company": question.company,
+                "question": question.text,
+                "supporting": sorted(supporting),
+                "retrieved": [stem(names.get(p.document_id, "")) for p in top],
+                "answer": result.text,
+                "status": result.message.status,
+                "cited": sorted(stem(names.get(d, "")) for d in documents),
+                "message_id": result.message.pk,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
         if result.message.ttft_ms is not None:
             ttft.append(result.message.ttft_ms)
         if result.message.total_ms is not None:
@@ -148,6 +168,8 @@ def evaluate_answers(
         if index % 10 == 0 or index == len(questions):
             progress(f"{index}/{len(questions)} questions, {time.monotonic() - started:.0f} s")
 
+    if out is not None:
+        out.close()
     n = len(questions) or 1
     return {
         "questions": len(questions),

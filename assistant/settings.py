@@ -213,11 +213,13 @@ try:
         "reconcile_after": env.env_int("RETRIEVAL_RECONCILE_AFTER", 1800, minimum=1),
         "candidates": env.env_int("RETRIEVAL_CANDIDATES", 100, minimum=1),
         "exact_search_max_chunks": env.env_int(
-            "RETRIEVAL_EXACT_SEARCH_MAX_CHUNKS", 5000, minimum=0
+            "RETRIEVAL_EXACT_SEARCH_MAX_CHUNKS", 10000, minimum=0
         ),
         "hnsw_ef_search": env.env_int("RETRIEVAL_HNSW_EF_SEARCH", 100, minimum=1),
         "bm25_k1": env.env_float("RETRIEVAL_BM25_K1", 0.9),
         "bm25_b": env.env_float("RETRIEVAL_BM25_B", 0.4),
+        "bm25_max_candidates": env.env_int("RETRIEVAL_BM25_MAX_CANDIDATES", 2000, minimum=0),
+        "query_torch_threads": env.env_int("RETRIEVAL_QUERY_TORCH_THREADS", 1, minimum=0),
         "fusion": _fusion,
         "dense_weight": env.env_float("RETRIEVAL_DENSE_WEIGHT", 1.0),
         "rrf_k": env.env_int("RETRIEVAL_RRF_K", 60, minimum=1),

@@ -1,10 +1,17 @@
 """BM25 in PostgreSQL: term statistics kept at ingestion, Okapi scoring over tsvector term counts.
 
-Each chunk stores its English lexemes with positions (``tsvector``); a lexeme's term frequency is
-the number of its positions, the chunk's length the sum of those. Document frequencies live in
+Each chunk's English lexemes with positions (``tsvector``) sit in `ChunkTerms`, a narrow table of
+their own; a lexeme's term frequency is the number of its positions, the chunk's length the sum of
+those. Document frequencies live in
 `LexemeStatistic` and the corpus size and total length in `CorpusStatistic`, both updated in the
 transaction that replaces a document's chunks. IDF is computed over all chunks, as search engines
 with document-level security (e.g. Elasticsearch) do, not over the asker's visible set.
+
+Candidates: a chunk must contain one of the query's rarer lexemes. Terms are taken rarest first
+while the chunks they would bring in (document frequency × the asker's visible share) stay within
+a budget; the rarest is always taken. Candidates are then scored with every query lexeme, so a
+common word still counts where it occurs. Without the budget, one common word in a query ("cell",
+"show") made the query score a large share of the corpus; see docs/BENCHMARKS.md (Retrieval, speed).
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from django.db.backends.utils import CursorWrapper
 TEXT_SEARCH_CONFIG = "english"
 # Serialises statistic updates of concurrent ingestions so they never deadlock on shared lexemes.
 STATISTICS_LOCK = 0x5245_5452  # "RETR"
+# Below this visible share, the principals index filters BM25 candidates (see bm25_search).
+INDEXED_ACCESS_BELOW = 0.5
 
 
 @dataclass(frozen=True)
@@ -32,17 +41,18 @@ def lock_statistics(cursor: CursorWrapper) -> None:
 
 
 def index_document(cursor: CursorWrapper, *, document_id: int, title: str) -> None:
-    """Fill the lexemes of a document's chunks (title + headings + text) and count them in."""
+    """Store the lexemes of a document's chunks (title + headings + text) and count them in."""
     cursor.execute(
         """
-        UPDATE retrieval_chunk c
-        SET lexemes = v.tsv,
-            lexeme_count = (SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest(v.tsv) u)
+        INSERT INTO retrieval_chunkterms (chunk_id, document_id, lexemes, lexeme_count, principals)
+        SELECT v.id, v.document_id, v.tsv,
+               (SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest(v.tsv) u),
+               v.principals
         FROM (
-            SELECT id, to_tsvector(%s::regconfig, %s || E'\\n' || heading_path || E'\\n' || text) tsv
+            SELECT id, document_id, principals,
+                   to_tsvector(%s::regconfig, %s || E'\\n' || heading_path || E'\\n' || text) tsv
             FROM retrieval_chunk WHERE document_id = %s
         ) v
-        WHERE c.id = v.id
         """,
         [TEXT_SEARCH_CONFIG, title, document_id],
     )
@@ -59,7 +69,7 @@ def _count(cursor: CursorWrapper, *, document_id: int, sign: int) -> None:
         """
         INSERT INTO retrieval_lexemestatistic (lexeme, chunk_count)
         SELECT u.lexeme, %s * count(*)
-        FROM retrieval_chunk c, unnest(c.lexemes) u
+        FROM retrieval_chunkterms c, unnest(c.lexemes) u
         WHERE c.document_id = %s
         GROUP BY u.lexeme
         ORDER BY u.lexeme
@@ -72,7 +82,7 @@ def _count(cursor: CursorWrapper, *, document_id: int, sign: int) -> None:
         """
         INSERT INTO retrieval_corpusstatistic (id, chunk_count, lexeme_total)
         SELECT 1, %s * count(*), %s * coalesce(sum(lexeme_count), 0)
-        FROM retrieval_chunk WHERE document_id = %s
+        FROM retrieval_chunkterms WHERE document_id = %s
         ON CONFLICT (id) DO UPDATE
         SET chunk_count = retrieval_corpusstatistic.chunk_count + EXCLUDED.chunk_count,
             lexeme_total = retrieval_corpusstatistic.lexeme_total + EXCLUDED.lexeme_total
@@ -98,6 +108,26 @@ def _tsquery(lexemes: list[str]) -> str:
     return " | ".join(quoted)
 
 
+def candidate_lexemes(
+    cursor: CursorWrapper, lexemes: list[str], *, visible_share: float, budget: int
+) -> list[str]:
+    """The rarest of `lexemes` whose matches, scaled to the visible share, fit in `budget`."""
+    cursor.execute(
+        "SELECT lexeme, chunk_count FROM retrieval_lexemestatistic WHERE lexeme = ANY(%s)",
+        [lexemes],
+    )
+    frequency = dict(cursor.fetchall())
+    chosen: list[str] = []
+    expected = 0.0
+    for lexeme in sorted(lexemes, key=lambda item: (frequency.get(item, 0), item)):
+        matches = frequency.get(lexeme, 0) * visible_share
+        if chosen and expected + matches > budget:
+            break
+        chosen.append(lexeme)
+        expected += matches
+    return chosen
+
+
 def bm25_search(
     cursor: CursorWrapper,
     *,
@@ -106,13 +136,32 @@ def bm25_search(
     limit: int,
     k1: float,
     b: float,
+    budget: int = 0,
+    visible_share: float = 1.0,
 ) -> list[LexicalHit]:
-    """The `limit` best chunks by BM25 among those the principals may read."""
+    """The `limit` best chunks by BM25 among those the principals may read.
+
+    With a `budget`, candidates are the chunks holding one of the rarer query lexemes (see the
+    module's docstring); 0 scores every chunk that holds any of them.
+    """
     if not principals:
         return []
     lexemes = query_lexemes(cursor, query)
     if not lexemes:
         return []
+    selective = (
+        candidate_lexemes(cursor, lexemes, visible_share=visible_share, budget=budget)
+        if budget > 0
+        else lexemes
+    )
+    # A reader who sees most chunks is filtered row by row: intersecting a principals index that
+    # matches nearly every row with the lexeme index cost more (18 ms at 100k chunks) than it
+    # saved. A reader who sees few is filtered through that index, before rows are read.
+    access = (
+        "c.principals && %(principals)s::text[]"
+        if visible_share < INDEXED_ACCESS_BELOW
+        else "(c.principals || '{}'::text[]) && %(principals)s::text[]"
+    )
     cursor.execute(
         """
         WITH corpus AS (
@@ -126,25 +175,25 @@ def bm25_search(
             FROM retrieval_lexemestatistic s, corpus
             WHERE s.lexeme = ANY(%(lexemes)s) AND s.chunk_count > 0
         )
-        SELECT c.id,
+        SELECT c.chunk_id,
                sum(terms.idf * cardinality(u.positions) * (%(k1)s + 1)
                    / (cardinality(u.positions)
                       + %(k1)s * (1 - %(b)s + %(b)s * c.lexeme_count / corpus.avgdl))) AS score
-        FROM retrieval_chunk c
+        FROM retrieval_chunkterms c
         CROSS JOIN corpus
         -- Only the query's lexemes are unnested: setweight marks them, ts_filter keeps them.
         CROSS JOIN LATERAL unnest(ts_filter(setweight(c.lexemes, 'A', %(lexemes)s), '{a}')) AS u
         JOIN terms ON terms.lexeme = u.lexeme
-        WHERE c.principals && %(principals)s::text[]
+        WHERE {access}
           AND c.lexemes @@ %(tsquery)s::tsquery
-        GROUP BY c.id
-        ORDER BY score DESC, c.id
+        GROUP BY c.chunk_id
+        ORDER BY score DESC, c.chunk_id
         LIMIT %(limit)s
-        """,
+        """.replace("{access}", access),
         {
             "lexemes": lexemes,
             "principals": principals,
-            "tsquery": _tsquery(lexemes),
+            "tsquery": _tsquery(selective),
             "k1": k1,
             "b": b,
             "limit": limit,

@@ -27,6 +27,8 @@ class RetrievalConfig:
     hnsw_ef_search: int
     bm25_k1: float
     bm25_b: float
+    bm25_max_candidates: int
+    query_torch_threads: int
     fusion: str
     dense_weight: float
     rrf_k: int

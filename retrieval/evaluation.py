@@ -58,6 +58,17 @@ class IngestReport:
     failed: list[str] = field(default_factory=list)
 
 
+def load_queries(path: Path) -> dict[str, str]:
+    """Query id → text from a BEIR queries.jsonl (_id, text)."""
+    questions: dict[str, str] = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                questions[str(row["_id"])] = str(row["text"])
+    return questions
+
+
 def load_beir(corpus: Path, queries: Path, qrels: Path) -> Dataset:
     """Read corpus.jsonl (_id, title, text), queries.jsonl (_id, text), qrels TSV with header."""
     docs: dict[str, tuple[str, str]] = {}
@@ -66,12 +77,7 @@ def load_beir(corpus: Path, queries: Path, qrels: Path) -> Dataset:
             if line.strip():
                 row = json.loads(line)
                 docs[str(row["_id"])] = (str(row.get("title") or ""), str(row.get("text") or ""))
-    questions: dict[str, str] = {}
-    with queries.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                row = json.loads(line)
-                questions[str(row["_id"])] = str(row["text"])
+    questions = load_queries(queries)
     judged: dict[str, dict[str, int]] = {}
     with qrels.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle):
@@ -235,6 +241,35 @@ def evaluate_quality(
         "latency_ms_p50": percentile(latency, 0.50),
         "latency_ms_p95": percentile(latency, 0.95),
     }
+
+
+def evaluate_single_methods(
+    dataset: Dataset,
+    mapping: dict[int, str],
+    *,
+    reader: Any,
+    query_ids: list[str],
+    progress: Progress,
+    depth: int = 200,
+) -> dict[str, float]:
+    """nDCG@10 and Recall@100 of the dense ranking alone and of BM25 alone, for comparison."""
+    principals = principals_for(reader)
+    results: dict[str, float] = {}
+    for name, options in (
+        ("dense_only", SearchOptions.configured(use_lexical=False)),
+        ("bm25_only", SearchOptions.configured(use_dense=False)),
+    ):
+        ndcg, recall = [], []
+        for query_id in progress(query_ids, name, len(query_ids)):
+            passages = search_with(
+                principals=principals, query=dataset.queries[query_id], k=depth, options=options
+            )
+            ranked = rank_documents(passages, mapping)
+            ndcg.append(ndcg_at(ranked, dataset.qrels[query_id], 10))
+            recall.append(recall_at(ranked, dataset.qrels[query_id], 100))
+        results[f"{name}_ndcg@10"] = statistics.fmean(ndcg)
+        results[f"{name}_recall@100"] = statistics.fmean(recall)
+    return results
 
 
 def evaluate_filtered(

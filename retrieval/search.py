@@ -6,6 +6,8 @@ asker may not read is ever ranked, let alone returned.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +48,7 @@ class SearchOptions:
     rrf_k: int
     k1: float
     b: float
+    bm25_max_candidates: int
     # Force the exact (index-free) dense scan, e.g. as the reference for recall measurements.
     exact: bool = False
     use_dense: bool = True
@@ -64,6 +67,7 @@ class SearchOptions:
             "rrf_k": conf.rrf_k,
             "k1": conf.bm25_k1,
             "b": conf.bm25_b,
+            "bm25_max_candidates": conf.bm25_max_candidates,
         }
         values.update(overrides)
         return cls(**values)
@@ -83,9 +87,13 @@ def search_with(
     if not principals or not query.strip() or k <= 0:
         return []
     limit = max(options.candidates, k)
-    vector = embed_query(query) if options.use_dense else None
+    # The query is embedded on another thread while PostgreSQL counts and runs BM25: torch and the
+    # database server each take a core instead of waiting for each other.
+    embedding: Future[np.ndarray] | None = (
+        _embedder().submit(embed_query, query) if options.use_dense else None
+    )
     with transaction.atomic(), connection.cursor() as cursor:
-        dense = _dense(cursor, vector, principals, limit, options) if vector is not None else {}
+        visible, total = _visible_chunks(cursor, principals)
         lexical = (
             {
                 hit.chunk_id: hit.score
@@ -96,9 +104,16 @@ def search_with(
                     limit=limit,
                     k1=options.k1,
                     b=options.b,
+                    budget=options.bm25_max_candidates,
+                    visible_share=visible / total if total else 1.0,
                 )
             }
             if options.use_lexical
+            else {}
+        )
+        dense = (
+            _dense(cursor, embedding.result(), principals, limit, options, visible=visible)
+            if embedding is not None
             else {}
         )
     if options.fusion == "relative":
@@ -106,6 +121,36 @@ def search_with(
     else:
         fused = fuse(dense, lexical, dense_weight=options.dense_weight, rrf_k=options.rrf_k)[:k]
     return _passages(fused, dense, lexical, principals)
+
+
+_executor: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _embedder() -> ThreadPoolExecutor:
+    """This process's query-embedding thread (a forked worker starts its own).
+
+    One thread: a fast tokenizer must not be used by two threads at once, and queries embedded one
+    after the other take no longer than side by side on two cores.
+    """
+    global _executor
+    if _executor is None or _executor[0] != os.getpid():
+        _executor = (
+            os.getpid(),
+            ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="embed", initializer=_limit_torch_threads
+            ),
+        )
+    return _executor[1]
+
+
+def _limit_torch_threads() -> None:
+    # Process-wide: with two intra-op threads, torch and PostgreSQL fought over two cores and a
+    # search took longer than with one (docs/BENCHMARKS.md, Retrieval, speed).
+    threads = config().query_torch_threads
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def fuse(
@@ -141,12 +186,12 @@ def _dense(
     principals: list[str],
     limit: int,
     options: SearchOptions,
+    *,
+    visible: int,
 ) -> dict[int, float]:
     """Chunk id → cosine similarity, best first, among chunks the principals may read."""
     literal = _vector_literal(vector)
-    if options.exact or _visible_chunks_at_most(
-        cursor, principals, options.exact_search_max_chunks
-    ):
+    if options.exact or visible <= options.exact_search_max_chunks:
         # Few visible chunks: scanning them exactly is fast and never misses one.
         cursor.execute(
             """
@@ -178,16 +223,15 @@ def _dense(
     return {row[0]: 1.0 - float(row[1]) for row in cursor.fetchall()}
 
 
-def _visible_chunks_at_most(cursor: CursorWrapper, principals: list[str], bound: int) -> bool:
-    """Whether the principals may read at most `bound` chunks (counted per document: cheap)."""
-    if bound <= 0:
-        return False
+def _visible_chunks(cursor: CursorWrapper, principals: list[str]) -> tuple[int, int]:
+    """Chunks the principals may read, and chunks in all (from the per-access-set counts)."""
     cursor.execute(
-        "SELECT coalesce(sum(chunk_count), 0) FROM retrieval_document "
-        "WHERE principals && %s::text[]",
+        "SELECT coalesce(sum(chunk_count) FILTER (WHERE principals && %s::text[]), 0), "
+        "coalesce(sum(chunk_count), 0) FROM retrieval_accesscount",
         [principals],
     )
-    return int(cursor.fetchone()[0]) <= bound
+    visible, total = cursor.fetchone()
+    return int(visible), int(total)
 
 
 def _vector_literal(vector: np.ndarray) -> str:

@@ -29,4 +29,4 @@ def document_progress(*, document_ids: list[int]) -> list[dict[str, object]]:
 
 def document_chunks(*, document: Document) -> QuerySet[Chunk]:
     """A document's chunks in reading order, without their vectors."""
-    return Chunk.objects.filter(document=document).defer("embedding", "lexemes")
+    return Chunk.objects.filter(document=document).defer("embedding")

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from retrieval import bm25
 from retrieval.access import document_principals
-from retrieval.models import Chunk, Document
+from retrieval.models import Chunk, ChunkTerms, Document
 from retrieval.parsers import FORMATS
 
 logger = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ def document_set_access(
         )
         locked.save(update_fields=["org_wide", "principals", "updated_at"])
         Chunk.objects.filter(document=locked).update(principals=locked.principals)
+        ChunkTerms.objects.filter(document=locked).update(principals=locked.principals)
     return locked
 
 

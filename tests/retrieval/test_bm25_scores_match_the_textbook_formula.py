@@ -21,8 +21,8 @@ DOCS = {
 def lexemes_of(chunk_id):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT lexeme, cardinality(positions) FROM retrieval_chunk, unnest(lexemes) "
-            "WHERE id = %s",
+            "SELECT lexeme, cardinality(positions) FROM retrieval_chunkterms, unnest(lexemes) "
+            "WHERE chunk_id = %s",
             [chunk_id],
         )
         return dict(cursor.fetchall())

@@ -26,6 +26,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", type=Path, dest="json_out", help="also write the figures here"
         )
+        parser.add_argument(
+            "--details", type=Path, help="write one JSON line per question (answer, cited files)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         corpus, queries = options["corpus"], options["queries"]
@@ -39,6 +42,7 @@ class Command(BaseCommand):
             form=options["form"],
             limit=options["limit"],
             progress=lambda line: self.stderr.write(line),
+            details=options["details"],
         )
         for key, value in figures.items():
             self.stdout.write(f"{key:>20}: {value}")

@@ -34,6 +34,11 @@ class Command(BaseCommand):
             "recall@10 of filtered search against exact filtered search",
         )
         parser.add_argument("--limit-queries", type=int, help="evaluate only this many queries")
+        parser.add_argument(
+            "--single-methods",
+            action="store_true",
+            help="also rank with dense search alone and with BM25 alone, for comparison",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for name in ("corpus", "queries", "qrels"):
@@ -84,6 +89,10 @@ class Command(BaseCommand):
         results |= evaluation.evaluate_quality(
             dataset, mapping, reader=reader, query_ids=query_ids, progress=progress
         )
+        if options["single_methods"]:
+            results |= evaluation.evaluate_single_methods(
+                dataset, mapping, reader=reader, query_ids=query_ids, progress=progress
+            )
         if options["filtered"]:
             groups = [
                 Group.objects.get_or_create(name=f"{evaluation.GROUP}-{i:03d}")[0]
