@@ -28,6 +28,10 @@ STOPWORDS = frozenset(
 SUPPORT_THRESHOLD = 0.35
 # Sentences shorter than this (in content words) get no source attributed: "Yes." needs none.
 MIN_CHECKED_WORDS = 3
+# An uncited sentence goes to the best-ranked passage whose support is within this margin of the
+# best support: lexical overlap alone picked lower-ranked passages that merely shared the
+# sentence's generic words ("branch", "network") over the passage the answer came from.
+RANK_MARGIN = 0.15
 
 
 class PassageLike(Protocol):
@@ -89,6 +93,25 @@ def _split_sentences(text: str) -> list[tuple[str, str]]:
     return [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
 
 
+def _attribute(
+    sentence: str, by_number: dict[int, PassageLike], *, cited: set[int]
+) -> tuple[int, float] | None:
+    """The passage an uncited sentence came from, if one supports it: (number, support).
+
+    Among passages supporting the sentence, those already cited in this answer come first, then
+    the best-ranked one, unless another supports it by more than RANK_MARGIN.
+    """
+    scores = {n: support(sentence, p.text) for n, p in by_number.items()}
+    supporting = {n: score for n, score in scores.items() if score >= SUPPORT_THRESHOLD}
+    if not supporting:
+        return None
+    best = max(supporting.values())
+    close = [n for n, score in supporting.items() if score >= best - RANK_MARGIN]
+    cited_documents = {by_number[n].document_id for n in cited if n in by_number}
+    chosen = min(close, key=lambda n: (by_number[n].document_id not in cited_documents, n))
+    return chosen, supporting[chosen]
+
+
 def check_citations(answer: str, passages: list[PassageLike]) -> CheckedAnswer:
     """Keep citations that exist and support their sentence; attribute uncited supported sentences."""
     by_number = {index + 1: passage for index, passage in enumerate(passages)}
@@ -120,12 +143,10 @@ def check_citations(answer: str, passages: list[PassageLike]) -> CheckedAnswer:
                     {"n": n, "reason": "source does not support the sentence", "support": score}
                 )
         if not kept and checked and by_number:
-            best_n, best_score = max(
-                ((n, support(bare, p.text)) for n, p in by_number.items()), key=lambda item: item[1]
-            )
-            if best_score >= SUPPORT_THRESHOLD:
-                kept.append(best_n)
-                used[best_n] = max(used.get(best_n, 0.0), best_score)
+            attributed = _attribute(bare, by_number, cited=set(used))
+            if attributed is not None:
+                kept.append(attributed[0])
+                used[attributed[0]] = max(used.get(attributed[0], 0.0), attributed[1])
         trailing = re.match(r"^(.*?)([.!?]*)$", bare, re.S)
         assert trailing is not None
         body, punct = trailing.group(1), trailing.group(2)

@@ -122,7 +122,9 @@ def evaluate_answers(
     names = dict(Document.objects.values_list("pk", "original_filename"))
 
     def stem(name: str) -> str:
-        return Path(name).stem
+        # The question file names some files with other spacing or case than the files on disk
+        # ("Aventro Awards & Recognitions" for "Aventro  Awards & Recognitions.md").
+        return " ".join(Path(name).stem.split()).casefold()
 
     hits = cited = cited_total = cited_supporting = 0
     ttft: list[float] = []

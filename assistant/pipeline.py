@@ -205,7 +205,7 @@ def answer_stream(
     trace["moderation"] = {"input": verdict.to_dict()}
     _record_verdict(verdict, user=user, surface=surface, text=question)
     if verdict.blocked:
-        text = REFUSAL.format(categories=", ".join(verdict.categories) or "policy")
+        text = REFUSAL.format(categories=", ".join(verdict.decisive) or "policy")
         message = finish(text, Message.Status.REFUSED)
         yield Event("replace", {"content": text})
         yield Event(
@@ -325,12 +325,12 @@ def answer_stream(
     if guard.blocked and guard.block_verdict is not None:
         status = Message.Status.REFUSED if not text else Message.Status.COMPLETE
         notice = OUTPUT_STOPPED.format(
-            categories=", ".join(guard.block_verdict.categories) or "policy"
+            categories=", ".join(guard.block_verdict.decisive) or "policy"
         )
         text = (
             f"{text}\n\n{notice}"
             if text
-            else REFUSAL.format(categories=", ".join(guard.block_verdict.categories) or "policy")
+            else REFUSAL.format(categories=", ".join(guard.block_verdict.decisive) or "policy")
         )
 
     # 7. Citations: only to passages this person may see, and only where they support the sentence.

@@ -61,6 +61,7 @@ def decide(
     pii = tuple(sorted(set(pii), key=lambda s: (s.start, s.end)))
     action, rule_text = Action.ALLOW, None
     triggered: list[str] = []
+    decisions: dict[str, Action] = {}
     for category, rule in rules.rules.items():
         score = scores.get(category)
         if score is None:
@@ -69,6 +70,7 @@ def decide(
         if decided is Action.ALLOW:
             continue
         triggered.append(category)
+        decisions[category] = decided
         if decided.severity > action.severity:
             limit = rule.threshold if decided is rule.action else rule.flag_threshold
             action = decided
@@ -82,6 +84,7 @@ def decide(
         action=action,
         scores=dict(scores),
         categories=tuple(triggered),
+        decisive=tuple(c for c in triggered if decisions[c] is action),
         pii=pii,
         rule=rule_text,
         redacted_text=redacted,

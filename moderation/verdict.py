@@ -48,7 +48,10 @@ class Verdict:
     stage: Stage
     action: Action
     scores: dict[str, float] = field(default_factory=dict)
+    # Every category at or above its flag band, and those whose rule took the verdict's action
+    # (what a refusal names: a text blocked for violence is not "flagged for sexual" too).
     categories: tuple[str, ...] = ()
+    decisive: tuple[str, ...] = ()
     pii: tuple[PiiSpan, ...] = ()
     rule: str | None = None
     redacted_text: str | None = None
@@ -66,6 +69,7 @@ class Verdict:
             "action": str(self.action),
             "scores": {name: round(float(score), 4) for name, score in self.scores.items()},
             "categories": list(self.categories),
+            "decisive": list(self.decisive),
             "pii": [{"start": s.start, "end": s.end, "kind": s.kind} for s in self.pii],
             "rule": self.rule,
             "redacted_text": self.redacted_text,

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from moderation import Action, Stage
+from moderation.check import decide
+from moderation.policy import default_policy
+
+
+def test_flagged_categories_are_recorded_but_only_the_blocking_one_is_decisive() -> None:
+    verdict = decide(
+        "text",
+        stage=Stage.OUTPUT,
+        policy=default_policy(),
+        scores={"violence_and_threats": 0.91, "sexual": 0.31, "selfharm": 0.05},
+    )
+    assert verdict.action is Action.BLOCK
+    assert set(verdict.categories) == {"violence_and_threats", "sexual"}
+    assert verdict.decisive == ("violence_and_threats",)
+
+
+def test_a_detector_error_blocks_without_naming_a_category() -> None:
+    verdict = decide(
+        "text",
+        stage=Stage.INPUT,
+        policy=default_policy(),
+        scores={"sexual": 0.31},
+        errors=["harm: timed out after 2s"],
+    )
+    assert verdict.action is Action.BLOCK
+    assert verdict.categories == ("sexual",)
+    assert verdict.decisive == ()
