@@ -167,8 +167,11 @@ def measure(
     embed: list[float] = []
     dense: list[float] = []
     lexical: list[float] = []
+    # The whole search first, alone, as the assistant calls it; then its parts, in a second pass,
+    # so the parts' own threads (a two-thread embedding on this thread) do not slow the searches.
     for query in progress(queries, label, len(queries)):
         total.append(_timed(search, user=reader, query=query, k=k))
+    for query in progress(queries, f"{label} parts", len(queries)):
         embed.append(_timed(embed_query, query))
         for times, options in ((dense, dense_only), (lexical, lexical_only)):
             times.append(
