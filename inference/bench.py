@@ -109,6 +109,29 @@ def concurrent_tok_s(engine: Engine, streams: int, tokens: int) -> float:
     return sum(r["tokens"] for r in results) / (time.perf_counter() - start)
 
 
+def steady_tok_s(engine: Engine, streams: int, seconds: float = 3.0) -> float:
+    """Aggregate decode rate while `streams` requests all decode together (prefill excluded).
+
+    The counterpart of `decode_tok_s` for a full batch: `concurrent_tok_s` also counts the time
+    the prompts take to join, which batch 1's rate does not.
+    """
+    prompt = _prompt(engine, 32)
+    params = SamplingParams(max_tokens=4000, ignore_eos=True)
+    handles = [engine.submit(prompt, params, on_event=lambda event: None) for _ in range(streams)]
+    try:
+        deadline = time.perf_counter() + 120
+        while engine.stats.active < streams and time.perf_counter() < deadline:
+            time.sleep(0.005)
+        before, start = engine.stats.tokens_generated, time.perf_counter()
+        time.sleep(seconds)
+        return (engine.stats.tokens_generated - before) / (time.perf_counter() - start)
+    finally:
+        for handle in handles:
+            handle.cancel()
+        while engine.stats.active and time.perf_counter() < deadline + 10:
+            time.sleep(0.005)
+
+
 def ttft_ms(engine: Engine, prompt_tokens: int, repeats: int) -> list[float]:
     """Time to first token for a prompt of `prompt_tokens`, one per repeat."""
     prompt = _prompt(engine, prompt_tokens)
@@ -134,6 +157,7 @@ def run_bench(
         batch1 = statistics.median(decode_tok_s(engine, tokens) for _ in range(3))
         streams4 = statistics.median(concurrent_tok_s(engine, 4, tokens // 2) for _ in range(3))
         streams8 = statistics.median(concurrent_tok_s(engine, 8, tokens // 2) for _ in range(3))
+        steady8 = statistics.median(steady_tok_s(engine, 8) for _ in range(3))
         ttft = ttft_ms(engine, 1000, repeats)
     finally:
         engine.close()
@@ -162,6 +186,8 @@ def run_bench(
         "streams4_tok_s": round(streams4, 2),
         "streams8_tok_s": round(streams8, 2),
         "streams8_vs_batch1": round(streams8 / batch1, 2),
+        "streams8_steady_tok_s": round(steady8, 2),
+        "streams8_steady_vs_batch1": round(steady8 / batch1, 2),
         "ttft_1k_ms_p50": round(statistics.median(ttft), 1),
         "ttft_1k_ms_all": [round(t, 1) for t in ttft],
         "ttft_1k_ms_p50_bf16_prefill": round(statistics.median(ttft_bf16), 1),
@@ -184,6 +210,8 @@ def report(result: dict[str, Any]) -> str:
             f"4 streams          {result['streams4_tok_s']:.1f} tok/s aggregate",
             f"8 streams          {result['streams8_tok_s']:.1f} tok/s aggregate "
             f"({result['streams8_vs_batch1']:.1f}x batch 1)",
+            f"8 streams, steady  {result['streams8_steady_tok_s']:.1f} tok/s while all 8 decode "
+            f"({result['streams8_steady_vs_batch1']:.1f}x batch 1; prompts' joining excluded)",
             f"TTFT, 1000 tokens  {result['ttft_1k_ms_p50']:.0f} ms p50 "
             f"({result['ttft_1k_ms_p50_bf16_prefill']:.0f} ms with the opt-in bf16 prefill)",
             f"load average       {result['load_average_1m']:.2f} (1 min, at the end of the run)",

@@ -27,7 +27,6 @@ from inference.loading import (
     load_model,
     resolve_dtype,
     tune_allocator,
-    use_input_major_weights,
 )
 from inference.sampling import SamplingParams, TextStream, sample_token
 
@@ -164,7 +163,7 @@ class Engine:
         decode_threads: int = 1,
         prefill_dtype: str = "float32",
         sparse_experts: bool = True,
-        input_major: bool = True,
+        fast_decode: bool = True,
     ) -> None:
         # Prefill is compute-bound and uses every core. A decode step is ~250 small products
         # and ~2,000 tiny ops; with two threads each op opens an OpenMP parallel region, which
@@ -178,8 +177,7 @@ class Engine:
         self.dtype = resolve_dtype(dtype)
         self.model, self.tokenizer = load_model(self.model_path, dtype=self.dtype)
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
-        if input_major:
-            use_input_major_weights(self.model)
+        if fast_decode:
             # Opt-in bf16 prefill products (~2x faster TTFT, logits move by up to ~0.5 on the
             # demo model; see gemv.PREFILL_MIN_ROWS and docs/BENCHMARKS.md). Decode stays fp32.
             use_fast_linear(

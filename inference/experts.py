@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from inference.gemv import MAX_ROWS, PREFILL_MIN_ROWS, matmul_input_major
+from inference.gemv import MAX_ROWS, PREFILL_MIN_ROWS, matmul_rows
 
 IMPLEMENTATION = "sparse_topk"
 
@@ -41,10 +41,10 @@ def sparse_topk_experts_forward(
             start = end
             continue
         x, gate_up, down = routed[start:end], self.gate_up_proj[expert], self.down_proj[expert]
-        if count <= MAX_ROWS and gate_up.t().is_contiguous() and down.t().is_contiguous():
-            # Decode: a few rows against input-major weights, the memory-bound case.
-            h = self._apply_gate(matmul_input_major(x, gate_up.t()))
-            outputs[start:end] = matmul_input_major(h, down.t())
+        if count <= MAX_ROWS and gate_up.is_contiguous() and down.is_contiguous():
+            # Decode: a few rows against each weight, the memory-bound case.
+            h = self._apply_gate(matmul_rows(x, gate_up))
+            outputs[start:end] = matmul_rows(h, down)
         elif count >= PREFILL_MIN_ROWS and prefill_gate_up is not None and prefill_down is not None:
             low = prefill_gate_up.dtype
             h = self._apply_gate(F.linear(x.to(low), prefill_gate_up[expert]).float())

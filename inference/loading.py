@@ -55,25 +55,6 @@ def load_model(path: str | Path, *, dtype: torch.dtype = torch.float32) -> tuple
     return model, tokenizer
 
 
-def use_input_major_weights(model: Any) -> int:
-    """Store matmul weights input-major (same shapes, transposed memory); return how many moved."""
-    # F.linear(x, W) computes x @ W.T. With W.T contiguous, MKL's fp32 matrix-vector product
-    # runs about 1.4x faster on the target CPU (23 vs 17 GB/s in isolation) than with W
-    # row-major, and decode is nothing but such products. Values are untouched; only strides.
-    moved = 0
-    for module in model.modules():
-        for name, param in module.named_parameters(recurse=False):
-            if not param.is_contiguous():
-                continue  # already moved (tied weights are shared between two modules)
-            if param.dim() == 2 and isinstance(module, torch.nn.Linear | torch.nn.Embedding):
-                param.data = param.data.t().contiguous().t()
-                moved += 1
-            elif param.dim() == 3 and name in ("gate_up_proj", "down_proj", "up_proj"):
-                param.data = param.data.transpose(1, 2).contiguous().transpose(1, 2)
-                moved += 1
-    return moved
-
-
 def context_length(config: Any) -> int:
     """The longest sequence the model was built for."""
     for name in ("max_position_embeddings", "max_sequence_length", "n_positions"):
