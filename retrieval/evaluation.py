@@ -106,6 +106,10 @@ def ingest_corpus(
     report = IngestReport()
     mapping: dict[int, str] = {}
     pending: list[Document] = []
+    # A worker loads the embedder and its tokenizer once, at its first document; loading them
+    # (about 9 s, mostly importing transformers) is not ingestion throughput, so it happens here.
+    embedding.embed_texts(["warm up"])
+    embedding.count_tokens(["warm up"])
     started = time.perf_counter()
     for corpus_id, (title, text) in progress(dataset.corpus.items(), "store", len(dataset.corpus)):
         try:
