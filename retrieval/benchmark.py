@@ -49,10 +49,11 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 @dataclass(frozen=True)
 class Readers:
-    """Who queries: someone who reads every chunk, and someone in one of the filler groups."""
+    """Who queries: someone who reads every chunk, and someone in one or two filler groups."""
 
     everything: Any
     one_group: Any
+    two_groups: Any
 
 
 def bench_groups() -> list[Group]:
@@ -67,7 +68,9 @@ def bench_readers(groups: list[Group]) -> Readers:
     everyone.groups.set(Group.objects.filter(documents__isnull=False).distinct())
     one, _ = users.objects.get_or_create(username="search-bench-one")
     one.groups.set(groups[:1])
-    return Readers(everything=everyone, one_group=one)
+    two, _ = users.objects.get_or_create(username="search-bench-two")
+    two.groups.set(groups[:2])
+    return Readers(everything=everyone, one_group=one, two_groups=two)
 
 
 def _splice(a: str, b: str, rng: np.random.Generator) -> tuple[str, float]:

@@ -55,7 +55,11 @@ class Command(BaseCommand):
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_average_before": os.getloadavg()[0],
         }
-        for name, reader in (("everything", readers.everything), ("one_group", readers.one_group)):
+        for name, reader in (
+            ("everything", readers.everything),
+            ("one_group", readers.one_group),
+            ("two_groups", readers.two_groups),
+        ):
             results[name] = benchmark.measure(
                 reader, queries, k=options["k"], warmup=10, progress=progress, label=name
             )
