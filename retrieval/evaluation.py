@@ -216,6 +216,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
+def _judge(ranked: list[str], relevant: dict[str, int]) -> tuple[float, float, float]:
+    """nDCG@10, Recall@100 and MRR@10 of one query's ranked documents."""
+    return (
+        ndcg_at(ranked, relevant, 10),
+        recall_at(ranked, relevant, 100),
+        mrr_at(ranked, relevant, 10),
+    )
+
+
 def evaluate_quality(
     dataset: Dataset,
     mapping: dict[int, str],
@@ -234,10 +243,10 @@ def evaluate_quality(
         latency.append((time.perf_counter() - began) * 1000)
         # Deep enough for Recall@100 at document level: a document may have several chunks.
         ranked = rank_documents(search(user=reader, query=query, k=depth), mapping)
-        relevant = dataset.qrels[query_id]
-        ndcg.append(ndcg_at(ranked, relevant, 10))
-        recall.append(recall_at(ranked, relevant, 100))
-        mrr.append(mrr_at(ranked, relevant, 10))
+        query_ndcg, query_recall, query_mrr = _judge(ranked, dataset.qrels[query_id])
+        ndcg.append(query_ndcg)
+        recall.append(query_recall)
+        mrr.append(query_mrr)
     return {
         "ndcg@10": statistics.fmean(ndcg),
         "recall@100": statistics.fmean(recall),
@@ -268,9 +277,11 @@ def evaluate_single_methods(
             passages = search_with(
                 principals=principals, query=dataset.queries[query_id], k=depth, options=options
             )
-            ranked = rank_documents(passages, mapping)
-            ndcg.append(ndcg_at(ranked, dataset.qrels[query_id], 10))
-            recall.append(recall_at(ranked, dataset.qrels[query_id], 100))
+            ranked_ndcg, ranked_recall, _ = _judge(
+                rank_documents(passages, mapping), dataset.qrels[query_id]
+            )
+            ndcg.append(ranked_ndcg)
+            recall.append(ranked_recall)
         results[f"{name}_ndcg@10"] = statistics.fmean(ndcg)
         results[f"{name}_recall@100"] = statistics.fmean(recall)
     return results
