@@ -71,3 +71,32 @@ def test_scores_equal_okapi_bm25_computed_in_python(ingested, alice):
     ]
     for hit in hits:
         assert hit.score == pytest.approx(reference(terms, counts[hit.chunk_id]), rel=1e-9)
+
+
+def test_a_candidate_budget_keeps_rare_terms_and_scores_every_term(ingested, alice):
+    for name, text in DOCS.items():
+        ingested(name, text.encode(), owner=alice)
+    principals = [f"u:{alice.pk}"]
+    query = "happy cats"  # "happi" is in one chunk, "cat" in two
+
+    with connection.cursor() as cursor:
+        lexemes = bm25.query_lexemes(cursor, query)
+        # The rarest term is always taken; the next only if its matches fit the budget.
+        assert bm25.candidate_lexemes(cursor, lexemes, visible_share=1.0, budget=1) == ["happi"]
+        assert bm25.candidate_lexemes(cursor, lexemes, visible_share=1.0, budget=3) == [
+            "happi",
+            "cat",
+        ]
+        # A reader who sees a tenth of the chunks expects a tenth of the matches.
+        assert bm25.candidate_lexemes(cursor, lexemes, visible_share=0.1, budget=1) == [
+            "happi",
+            "cat",
+        ]
+        full = bm25.bm25_search(cursor, query=query, principals=principals, limit=10, k1=0.9, b=0.4)
+        budgeted = bm25.bm25_search(
+            cursor, query=query, principals=principals, limit=10, k1=0.9, b=0.4, budget=1
+        )
+
+    assert len(full) == 2
+    # Only the chunk with the rare term is a candidate, and it keeps its full score ("cat" too).
+    assert [(h.chunk_id, h.score) for h in budgeted] == [(full[0].chunk_id, full[0].score)]
