@@ -173,6 +173,7 @@ def run_bench(
         "dtype": str(engine.dtype).removeprefix("torch."),
         "threads": engine.threads,
         "decode_threads": engine.decode_threads,
+        "kernel_threads": engine.kernel_threads,
         "decode_kernel": "gemv" if gemv_available() else "torch",
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "load_average_1m": round(load[0], 2),
@@ -199,7 +200,8 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(
         [
             f"model              {result['model']} ({result['dtype']}, {result['threads']} threads,"
-            f" {result['decode_threads']} for decode, {result['decode_kernel']} decode kernel)",
+            f" {result['decode_threads']} for decode's small ops, {result['decode_kernel']} decode kernel"
+            f" on up to {result['kernel_threads']})",
             f"memory bandwidth   {result['bandwidth_gb_s']:.1f} GB/s copy, read+written "
             f"({result['read_bandwidth_gb_s']:.1f} GB/s read-only sum)",
             f"  measured as      {result['bandwidth_method']}",

@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from inference import gemv
 from inference.attention import use_decode_attention
 from inference.experts import use_sparse_topk
 from inference.gemv import use_fast_linear
@@ -161,6 +162,7 @@ class Engine:
         max_context: int | None = None,
         threads: int | None = None,
         decode_threads: int = 1,
+        kernel_threads: int | None = None,
         prefill_dtype: str = "float32",
         sparse_experts: bool = True,
         fast_decode: bool = True,
@@ -177,7 +179,12 @@ class Engine:
         self.dtype = resolve_dtype(dtype)
         self.model, self.tokenizer = load_model(self.model_path, dtype=self.dtype)
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
+        self.kernel_threads = 1
         if fast_decode:
+            # The decode kernel's products (not torch's small ops) may also use the other cores:
+            # their helpers step aside when another process holds a core (inference/gemv.py).
+            self.kernel_threads = kernel_threads or self.threads
+            gemv.set_threads(self.kernel_threads)
             # Opt-in bf16 prefill products (~2x faster TTFT, logits move by up to ~0.5 on the
             # demo model; see gemv.PREFILL_MIN_ROWS and docs/BENCHMARKS.md). Decode stays fp32.
             use_fast_linear(

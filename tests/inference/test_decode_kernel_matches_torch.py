@@ -1,0 +1,85 @@
+"""The compiled decode kernel against torch's matmul: every row count, odd shapes, shared threads."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+
+import pytest
+import torch
+
+from inference import gemv
+
+pytestmark = pytest.mark.skipif(not gemv.available(), reason="no C compiler for the decode kernel")
+
+# (weight rows N, input width K): block-aligned, ragged last block, narrower than one vector,
+# fewer rows than two blocks (never shared), and the demo model's expert and LM-head shapes.
+SHAPES = [(576, 576), (3072, 576), (577, 100), (130, 33), (127, 17), (49152, 576)]
+
+
+@pytest.fixture
+def threads():
+    yield
+    gemv.set_threads(1)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_products_equal_torch_for_every_row_count(threads, count):
+    gemv.set_threads(count)
+    generator = torch.Generator().manual_seed(count)
+    for n, k in SHAPES:
+        weight = torch.randn(n, k, generator=generator)
+        for rows in range(1, gemv.MAX_ROWS + 1):
+            x = torch.randn(rows, k, generator=generator)
+            out = gemv.matmul_rows(x, weight)
+            torch.testing.assert_close(out, x @ weight.T, atol=1e-3, rtol=1e-4)
+
+
+def test_a_three_dimensional_input_keeps_its_shape(threads):
+    gemv.set_threads(2)
+    weight, x = torch.randn(300, 64), torch.randn(2, 3, 64)
+    out = gemv.matmul_rows(x, weight)
+    assert out.shape == (2, 3, 300)
+    torch.testing.assert_close(out, x @ weight.T, atol=1e-3, rtol=1e-4)
+
+
+def test_concurrent_callers_each_get_their_own_product(threads):
+    # Two engines in one process decode from two threads; the kernel releases the GIL, so their
+    # products overlap and must not share helpers' work.
+    gemv.set_threads(2)
+    weights = [torch.randn(1024, 256) for _ in range(4)]
+    inputs = [torch.randn(3, 256) for _ in range(4)]
+    errors: list[str] = []
+
+    def work(index: int) -> None:
+        for _ in range(200):
+            out = gemv.matmul_rows(inputs[index], weights[index])
+            if not torch.allclose(out, inputs[index] @ weights[index].T, atol=1e-3, rtol=1e-4):
+                errors.append(f"caller {index} got a wrong product")
+                return
+
+    callers = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for caller in callers:
+        caller.start()
+    for caller in callers:
+        caller.join()
+    assert errors == []
+
+
+def _product_in_child(queue: multiprocessing.Queue, x: torch.Tensor, weight: torch.Tensor) -> None:
+    # Only the kernel runs here: torch's own OpenMP matmul is not fork-safe once the parent used it.
+    queue.put(gemv.matmul_rows(x, weight).tolist())
+
+
+def test_a_forked_child_computes_without_the_parents_helpers(threads):
+    gemv.set_threads(2)
+    weight, x = torch.randn(2048, 128), torch.randn(4, 128)
+    expected = gemv.matmul_rows(x, weight)  # the parent starts its helper thread
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_product_in_child, args=(queue, x, weight))
+    child.start()
+    result = torch.tensor(queue.get(timeout=60))
+    child.join(timeout=10)
+    assert child.exitcode == 0
+    torch.testing.assert_close(result, expected)
