@@ -14,12 +14,25 @@ from typing import Any
 import torch
 
 from inference.engine import Delta, Engine, Event, Finished
+from inference.experts import experts_run
 from inference.gemv import available as gemv_available
 from inference.loading import weight_bytes_per_token
 from inference.sampling import SamplingParams
 
 PROMPT_TEXT = (
     "The quarterly report covers revenue, hiring, office moves and the new travel policy. "
+)
+# One opening per concurrent stream. Identical greedy streams would route every row of a batch to
+# the same two experts per layer and read a quarter of the weights a real batch reads.
+STREAM_TEXTS = (
+    PROMPT_TEXT,
+    "Write a short note to the facilities team about the broken heating on the third floor. ",
+    "Explain how expense claims for client dinners are approved and when they are paid. ",
+    "Summarise the security training: phishing, passwords, lost laptops and visitors. ",
+    "List the steps to onboard a new engineer, from the laptop order to the first review. ",
+    "Describe the parental leave policy, how to request it and who covers the work. ",
+    "Draft a reply to a customer whose invoice shows the wrong VAT number and address. ",
+    "Compare the two office locations on rent, commute times, meeting rooms and parking. ",
 )
 
 
@@ -81,8 +94,9 @@ def _timed(engine: Engine, prompt: list[int], params: SamplingParams) -> dict[st
     return marks
 
 
-def _prompt(engine: Engine, tokens: int) -> list[int]:
-    ids = engine.tokenizer.encode(PROMPT_TEXT * (tokens // 10 + 1), add_special_tokens=False)
+def _prompt(engine: Engine, tokens: int, stream: int = 0) -> list[int]:
+    text = STREAM_TEXTS[stream % len(STREAM_TEXTS)]
+    ids = engine.tokenizer.encode(text * (tokens // 10 + 1), add_special_tokens=False)
     return list(ids[:tokens])
 
 
@@ -94,13 +108,15 @@ def decode_tok_s(engine: Engine, tokens: int) -> float:
 
 def concurrent_tok_s(engine: Engine, streams: int, tokens: int) -> float:
     """Aggregate generated tokens per second over `streams` requests running at once."""
-    prompt = _prompt(engine, 32)
     params = SamplingParams(max_tokens=tokens, ignore_eos=True)
     results: list[dict[str, float]] = []
     start = time.perf_counter()
     threads = [
-        threading.Thread(target=lambda: results.append(_timed(engine, prompt, params)))
-        for _ in range(streams)
+        threading.Thread(
+            target=lambda prompt: results.append(_timed(engine, prompt, params)),
+            args=(_prompt(engine, 32, stream),),
+        )
+        for stream in range(streams)
     ]
     for thread in threads:
         thread.start()
@@ -109,22 +125,28 @@ def concurrent_tok_s(engine: Engine, streams: int, tokens: int) -> float:
     return sum(r["tokens"] for r in results) / (time.perf_counter() - start)
 
 
-def steady_tok_s(engine: Engine, streams: int, seconds: float = 3.0) -> float:
-    """Aggregate decode rate while `streams` requests all decode together (prefill excluded).
+def steady_tok_s(engine: Engine, streams: int, seconds: float = 3.0) -> tuple[float, float]:
+    """Aggregate decode rate while `streams` requests all decode together (prefill excluded),
+    and the mean number of experts a layer ran per decode step meanwhile.
 
     The counterpart of `decode_tok_s` for a full batch: `concurrent_tok_s` also counts the time
     the prompts take to join, which batch 1's rate does not.
     """
-    prompt = _prompt(engine, 32)
     params = SamplingParams(max_tokens=4000, ignore_eos=True)
-    handles = [engine.submit(prompt, params, on_event=lambda event: None) for _ in range(streams)]
+    handles = [
+        engine.submit(_prompt(engine, 32, stream), params, on_event=lambda event: None)
+        for stream in range(streams)
+    ]
     try:
         deadline = time.perf_counter() + 120
         while engine.stats.active < streams and time.perf_counter() < deadline:
             time.sleep(0.005)
         before, start = engine.stats.tokens_generated, time.perf_counter()
+        experts_before = experts_run(engine.model)
         time.sleep(seconds)
-        return (engine.stats.tokens_generated - before) / (time.perf_counter() - start)
+        rate = (engine.stats.tokens_generated - before) / (time.perf_counter() - start)
+        runs, calls = (a - b for a, b in zip(experts_run(engine.model), experts_before, strict=True))
+        return rate, runs / calls if calls else 0.0
     finally:
         for handle in handles:
             handle.cancel()
@@ -157,7 +179,9 @@ def run_bench(
         batch1 = statistics.median(decode_tok_s(engine, tokens) for _ in range(3))
         streams4 = statistics.median(concurrent_tok_s(engine, 4, tokens // 2) for _ in range(3))
         streams8 = statistics.median(concurrent_tok_s(engine, 8, tokens // 2) for _ in range(3))
-        steady8 = statistics.median(steady_tok_s(engine, 8) for _ in range(3))
+        steady_runs = [steady_tok_s(engine, 8) for _ in range(3)]
+        steady8 = statistics.median(rate for rate, _ in steady_runs)
+        experts8 = statistics.mean(experts for _, experts in steady_runs)
         ttft = ttft_ms(engine, 1000, repeats)
     finally:
         engine.close()
@@ -189,6 +213,7 @@ def run_bench(
         "streams8_vs_batch1": round(streams8 / batch1, 2),
         "streams8_steady_tok_s": round(steady8, 2),
         "streams8_steady_vs_batch1": round(steady8 / batch1, 2),
+        "streams8_experts_per_layer": round(experts8, 2),
         "ttft_1k_ms_p50": round(statistics.median(ttft), 1),
         "ttft_1k_ms_all": [round(t, 1) for t in ttft],
         "ttft_1k_ms_p50_bf16_prefill": round(statistics.median(ttft_bf16), 1),
@@ -213,7 +238,8 @@ def report(result: dict[str, Any]) -> str:
             f"8 streams          {result['streams8_tok_s']:.1f} tok/s aggregate "
             f"({result['streams8_vs_batch1']:.1f}x batch 1)",
             f"8 streams, steady  {result['streams8_steady_tok_s']:.1f} tok/s while all 8 decode "
-            f"({result['streams8_steady_vs_batch1']:.1f}x batch 1; prompts' joining excluded)",
+            f"({result['streams8_steady_vs_batch1']:.1f}x batch 1; prompts' joining excluded;"
+            f" {result['streams8_experts_per_layer']:.1f} experts run per layer and step)",
             f"TTFT, 1000 tokens  {result['ttft_1k_ms_p50']:.0f} ms p50 "
             f"({result['ttft_1k_ms_p50_bf16_prefill']:.0f} ms with the opt-in bf16 prefill)",
             f"load average       {result['load_average_1m']:.2f} (1 min, at the end of the run)",

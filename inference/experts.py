@@ -26,6 +26,9 @@ def sparse_topk_experts_forward(
     # (no gather copy of weights, which would double the memory traffic of a decode step).
     order = torch.argsort(flat_experts, stable=True)
     counts = torch.bincount(flat_experts, minlength=self.num_experts).tolist()
+    # How many experts ran (and so had their weights read), for the benchmark's batch figures.
+    self.experts_run = getattr(self, "experts_run", 0) + sum(1 for c in counts if c)
+    self.forward_calls = getattr(self, "forward_calls", 0) + 1
     token_of = order // top_k
     routed = hidden_states[token_of]
     outputs = torch.empty_like(routed)
@@ -60,6 +63,15 @@ def sparse_topk_experts_forward(
     unsorted = torch.empty_like(outputs).index_copy_(0, order, outputs)
     weights = top_k_weights.to(hidden_states.dtype).unsqueeze(1)
     return torch.bmm(weights, unsorted.view(tokens, top_k, -1)).squeeze(1)
+
+
+def experts_run(model: torch.nn.Module) -> tuple[int, int]:
+    """(experts run, experts-module calls) summed over the sparse experts modules of `model`."""
+    runs = calls = 0
+    for module in model.modules():
+        runs += getattr(module, "experts_run", 0)
+        calls += getattr(module, "forward_calls", 0)
+    return runs, calls
 
 
 def supports_sparse_topk(experts: torch.nn.Module) -> bool:
