@@ -145,7 +145,9 @@ def steady_tok_s(engine: Engine, streams: int, seconds: float = 3.0) -> tuple[fl
         experts_before = experts_run(engine.model)
         time.sleep(seconds)
         rate = (engine.stats.tokens_generated - before) / (time.perf_counter() - start)
-        runs, calls = (a - b for a, b in zip(experts_run(engine.model), experts_before, strict=True))
+        runs, calls = (
+            a - b for a, b in zip(experts_run(engine.model), experts_before, strict=True)
+        )
         return rate, runs / calls if calls else 0.0
     finally:
         for handle in handles:
