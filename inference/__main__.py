@@ -22,6 +22,11 @@ def _build_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+KERNEL_THREADS_HELP = (
+    "threads of the decode kernel (default: all cores; helpers yield to busy cores)"
+)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -34,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_batch=args.max_batch,
         max_context=args.max_context,
         threads=args.threads,
+        kernel_threads=args.kernel_threads,
     )
     name = args.served_model_name or Path(args.model).resolve().name
     app = create_app(engine, model_name=name, api_key=os.environ.get("INFERENCE_API_KEY") or None)
@@ -53,7 +59,13 @@ def _bench(args: argparse.Namespace) -> int:
         from inference.upcycle import build_demo
 
         build_demo(model)
-    result = run_bench(model, tokens=args.tokens, repeats=args.repeats, threads=args.threads)
+    result = run_bench(
+        model,
+        tokens=args.tokens,
+        repeats=args.repeats,
+        threads=args.threads,
+        kernel_threads=args.kernel_threads,
+    )
     print(report(result))
     if args.json:
         write_json(result, Path(args.json))
@@ -79,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--max-batch", type=int, default=8)
     serve.add_argument("--max-context", type=int, default=None)
     serve.add_argument("--threads", type=int, default=None)
+    serve.add_argument("--kernel-threads", type=int, default=None, help=KERNEL_THREADS_HELP)
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
 
@@ -88,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--tokens", type=int, default=128)
     bench.add_argument("--repeats", type=int, default=5)
     bench.add_argument("--threads", type=int, default=None)
+    bench.add_argument("--kernel-threads", type=int, default=None, help=KERNEL_THREADS_HELP)
     bench.set_defaults(func=_bench)
 
     args = parser.parse_args(argv)

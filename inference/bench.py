@@ -167,10 +167,15 @@ def ttft_ms(engine: Engine, prompt_tokens: int, repeats: int) -> list[float]:
 
 
 def run_bench(
-    model: Path, *, tokens: int = 128, repeats: int = 5, threads: int | None = None
+    model: Path,
+    *,
+    tokens: int = 128,
+    repeats: int = 5,
+    threads: int | None = None,
+    kernel_threads: int | None = None,
 ) -> dict[str, Any]:
     """Measure everything the benchmark reports, in one process; rates are medians of 3 runs."""
-    engine = Engine(model, max_batch=8, threads=threads)
+    engine = Engine(model, max_batch=8, threads=threads, kernel_threads=kernel_threads)
     try:
         bandwidth = memory_bandwidth_gb_s()
         read_bandwidth = read_bandwidth_gb_s()
@@ -188,7 +193,13 @@ def run_bench(
     finally:
         engine.close()
     # The same prompt with the opt-in bf16 prefill (answers move within the stated tolerance).
-    bf16_engine = Engine(model, max_batch=8, threads=threads, prefill_dtype="bfloat16")
+    bf16_engine = Engine(
+        model,
+        max_batch=8,
+        threads=threads,
+        kernel_threads=kernel_threads,
+        prefill_dtype="bfloat16",
+    )
     try:
         ttft_bf16 = ttft_ms(bf16_engine, 1000, repeats)
     finally:
