@@ -40,10 +40,15 @@ def _serve(args: argparse.Namespace) -> int:
         max_context=args.max_context,
         threads=args.threads,
         kernel_threads=args.kernel_threads,
+        prefill_dtype=args.prefill_dtype,
     )
     name = args.served_model_name or Path(args.model).resolve().name
     app = create_app(engine, model_name=name, api_key=os.environ.get("INFERENCE_API_KEY") or None)
-    print(f"serving {name} on http://{args.host}:{args.port}/v1", flush=True)
+    print(
+        f"serving {name} on http://{args.host}:{args.port}/v1"
+        f" (prefill {engine.prefill_dtype}, decode {str(engine.dtype).removeprefix('torch.')})",
+        flush=True,
+    )
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
     finally:
@@ -92,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--max-context", type=int, default=None)
     serve.add_argument("--threads", type=int, default=None)
     serve.add_argument("--kernel-threads", type=int, default=None, help=KERNEL_THREADS_HELP)
+    serve.add_argument(
+        "--prefill-dtype",
+        default="auto",
+        choices=["auto", "float32", "bfloat16"],
+        help="weights of prompt prefill products (auto: bfloat16 where the CPU has native bf16)",
+    )
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
 

@@ -27,6 +27,7 @@ from inference.loading import (
     eos_token_ids,
     load_model,
     resolve_dtype,
+    resolve_prefill_dtype,
     tune_allocator,
 )
 from inference.sampling import SamplingParams, TextStream, sample_token
@@ -180,19 +181,18 @@ class Engine:
         self.model, self.tokenizer = load_model(self.model_path, dtype=self.dtype)
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
         self.kernel_threads = 1
+        self.prefill_dtype = "float32"
         if fast_decode:
             # The decode kernel's products (not torch's small ops) may also use the other cores:
             # their helpers step aside when another process holds a core (inference/gemv.py).
             self.kernel_threads = kernel_threads or self.threads
             gemv.set_threads(self.kernel_threads)
-            # Opt-in bf16 prefill products (~2x faster TTFT, logits move by up to ~0.5 on the
-            # demo model; see gemv.PREFILL_MIN_ROWS and docs/BENCHMARKS.md). Decode stays fp32.
-            use_fast_linear(
-                self.model,
-                prefill_dtype=torch.bfloat16
-                if prefill_dtype == "bfloat16" and self.dtype == torch.float32
-                else None,
-            )
+            # bf16 prefill products (~2x faster TTFT where the CPU has native bf16; logits move
+            # by up to ~0.5 on the demo model; see gemv.PREFILL_MIN_ROWS and docs/BENCHMARKS.md).
+            # Decode stays fp32.
+            low = resolve_prefill_dtype(prefill_dtype, self.dtype)
+            self.prefill_dtype = "float32" if low is None else "bfloat16"
+            use_fast_linear(self.model, prefill_dtype=low)
         use_decode_attention(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))

@@ -24,6 +24,23 @@ def resolve_dtype(name: str) -> torch.dtype:
         raise ValueError(f"unknown dtype {name!r}; choose auto, float32 or bfloat16") from None
 
 
+def resolve_prefill_dtype(name: str, weights: torch.dtype) -> torch.dtype | None:
+    """The dtype of the prefill weight copies for `name` (`auto`, `float32`, `bfloat16`), or None.
+
+    `auto` picks bfloat16 for fp32 weights on a CPU whose oneDNN has native bf16 matrix products
+    (AVX512-BF16 or AMX): prefill is compute-bound and runs ~2x faster there, within the tolerance
+    stated in docs/BENCHMARKS.md. Elsewhere bf16 would be emulated and slower, so prefill stays fp32.
+    """
+    if name not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"unknown prefill dtype {name!r}; choose auto, float32 or bfloat16")
+    if weights != torch.float32 or name == "float32":
+        return None
+    if name == "bfloat16":
+        return torch.bfloat16
+    native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return torch.bfloat16 if native and not torch.cuda.is_available() else None
+
+
 def tune_allocator() -> None:
     """Keep freed memory in glibc's heap instead of returning it to the kernel after each step."""
     # Each decode step allocates and frees multi-megabyte activations; with glibc's default
