@@ -113,8 +113,10 @@ try:
                 "PORT": str(_pg.port),
             }
         }
-    # Reusing connections keeps a new TCP/auth handshake off every request (Slack acks must be fast).
-    DATABASES["default"]["CONN_MAX_AGE"] = env.env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    # Connections close at the end of each request. Under ASGI a request's sync code runs on a
+    # thread of its own, so a persistent connection is never reused: each request left one idle
+    # behind, and 16 chat users exhausted PostgreSQL's 100 connections in about two minutes.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
