@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint format bench install browser clean-var
+.PHONY: run test lint format bench install browser compiler clean-var
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -37,11 +37,20 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# A C compiler for the decode kernel (inference/gemv.py); without one decode falls back to torch,
+# but the kernel's tests must run.
+compiler:
+	@if ! command -v cc >/dev/null 2>&1; then \
+		echo "installing a C compiler for the decode kernel"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gcc libc6-dev >/dev/null; \
+	fi
+
 run: install
 	$(PY) -m assistant.devstack
 
 # The suite gets its own PostgreSQL and Redis under var/test, so it never touches a running `make run`.
-test: install browser
+test: install browser compiler
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install

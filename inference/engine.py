@@ -20,7 +20,6 @@ import torch
 from inference import gemv
 from inference.attention import use_decode_attention
 from inference.experts import use_sparse_topk
-from inference.gemv import use_fast_linear
 from inference.kvcache import SlotKVCache, decode_mask, prefill_mask
 from inference.loading import (
     context_length,
@@ -192,7 +191,7 @@ class Engine:
             # Decode stays fp32.
             low = resolve_prefill_dtype(prefill_dtype, self.dtype)
             self.prefill_dtype = "float32" if low is None else "bfloat16"
-            use_fast_linear(self.model, prefill_dtype=low)
+            gemv.use_fast_linear(self.model, prefill_dtype=low)
         use_decode_attention(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))
