@@ -20,7 +20,7 @@ import torch
 from inference import gemv
 from inference.attention import use_decode_attention
 from inference.experts import use_sparse_topk
-from inference.kvcache import SlotKVCache, decode_mask, prefill_mask
+from inference.kvcache import SlotKVCache, decode_mask, packed_prefill_mask, prefill_mask
 from inference.loading import (
     context_length,
     eos_token_ids,
@@ -86,6 +86,7 @@ class EngineStats:
     requests_finished: int = 0
     requests_cancelled: int = 0
     joined_running_batch: int = 0
+    prompts_prefilled_together: int = 0  # prompts whose prefill shared one forward with others
     active: int = 0
     waiting: int = 0
 
@@ -335,25 +336,84 @@ class Engine:
         budget = PREFILL_CHUNK if self._active else sys.maxsize
         while budget > 0:
             if self._prefilling is None:
-                if not self._waiting or len(self._active) >= self.max_batch:
-                    return
-                handle = self._waiting.popleft()
-                if handle.cancelled:
-                    handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
-                    self.stats.requests_cancelled += 1
+                group = self._take_short_prompts(min(budget, PREFILL_CHUNK))
+                if len(group) > 1:
+                    budget -= self._prefill_together(group)
                     continue
+                if group:
+                    handle = group[0]
+                else:
+                    if not self._waiting or len(self._active) >= self.max_batch:
+                        return
+                    handle = self._waiting.popleft()
+                    if handle.cancelled:
+                        self._cancel_waiting(handle)
+                        continue
                 if self._active:
                     self.stats.joined_running_batch += 1
                 self._prefilling = _Prefill(handle, slot=len(self._active))
             budget -= self._prefill_chunk(self._prefilling, budget)
+
+    def _cancel_waiting(self, handle: GenerationHandle) -> None:
+        handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
+        self.stats.requests_cancelled += 1
+
+    def _take_short_prompts(self, limit: int) -> list[GenerationHandle]:
+        """Waiting prompts, in order, that fit whole in `limit` tokens and the free slots."""
+        group: list[GenerationHandle] = []
+        tokens = 0
+        while self._waiting and len(self._active) + len(group) < self.max_batch:
+            handle = self._waiting[0]
+            if handle.cancelled:
+                self._waiting.popleft()
+                self._cancel_waiting(handle)
+                continue
+            if tokens + len(handle.prompt_ids) > limit:
+                break
+            group.append(self._waiting.popleft())
+            tokens += len(handle.prompt_ids)
+        return group
+
+    def _prefill_together(self, group: list[GenerationHandle]) -> int:
+        """Prefill whole prompts in one forward, packed into one row; return their tokens.
+
+        Short prompts arriving together (a burst of chat requests) are dominated by reading
+        every expert's weights, which one forward does once for all of them instead of once each.
+        """
+        torch.set_num_threads(self.threads)
+        lengths = [len(handle.prompt_ids) for handle in group]
+        ids = [token for handle in group for token in handle.prompt_ids]
+        positions = torch.cat([torch.arange(length) for length in lengths]).unsqueeze(0)
+        last = torch.tensor(lengths).cumsum(0) - 1
+        try:
+            self._cache.prepare_packed(first_slot=len(self._active), lengths=lengths)
+            output = self.model(
+                input_ids=torch.tensor([ids]),
+                position_ids=positions,
+                attention_mask=packed_prefill_mask(lengths),
+                use_cache=True,
+                logits_to_keep=last,
+                **{self._cache_kwarg: self._cache},
+            )
+        except Exception as exc:
+            for handle in group:
+                handle.emit(Failed(f"generation failed: {exc}"))
+            raise
+        logits = output.logits[0].float()
+        self.stats.prompts_prefilled_together += len(group)
+        for row, handle in enumerate(group):
+            if self._active:
+                self.stats.joined_running_batch += 1
+            self._start_decoding(handle, logits[row])
+        self._remove_finished()
+        return len(ids)
 
     def _prefill_chunk(self, pending: _Prefill, budget: int) -> int:
         """Run the next chunk of a prompt; start decoding it when it is all in; return tokens."""
         handle = pending.handle
         if handle.cancelled:
             self._prefilling = None
-            handle.emit(Finished("cancelled", len(handle.prompt_ids), 0))
-            self.stats.requests_cancelled += 1
+            self._cancel_waiting(handle)
             return 0
         torch.set_num_threads(self.threads)
         ids, start = handle.prompt_ids, pending.done
@@ -369,19 +429,21 @@ class Engine:
         if pending.slot != len(self._active):
             # Decoding rows finished meanwhile; keep the active slots contiguous.
             self._cache.move(pending.slot, len(self._active))
+        self._start_decoding(handle, logits[0])
+        self._remove_finished()
+        return q
+
+    def _start_decoding(self, handle: GenerationHandle, logits: torch.Tensor) -> None:
+        """A fully prefilled prompt joins the decoding batch (in the next slot) with its first token."""
         params = handle.params
         seq = _Sequence(
             handle=handle,
             stream=TextStream(self.tokenizer, params.stop),
             generator=params.generator(),
-            position=len(ids),
+            position=len(handle.prompt_ids),
         )
         self._active.append(seq)
-        self._accept(seq, sample_token(logits[0], params, seq.generator))
-        if seq.finish is not None:
-            self._finish(seq, seq.finish)
-            self._active.pop()
-        return q
+        self._accept(seq, sample_token(logits, params, seq.generator))
 
     def _drain_incoming(self, *, block: bool) -> None:
         try:
@@ -427,6 +489,9 @@ class Engine:
                 greedy[row] if params.greedy else sample_token(logits[row], params, seq.generator)
             )
             self._accept(seq, token)
+        self._remove_finished()
+
+    def _remove_finished(self) -> None:
         finished = [i for i, seq in enumerate(self._active) if seq.finish is not None]
         for index in reversed(finished):
             seq = self._active[index]

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from inference.gemv import MAX_ROWS, PREFILL_MIN_ROWS, matmul_rows
+from inference.gemv import MAX_ROWS, PREFILL_MIN_ROWS, grouped_supported, matmul_grouped
 
 IMPLEMENTATION = "sparse_topk"
 
@@ -31,6 +31,35 @@ def sparse_topk_experts_forward(
     self.forward_calls = getattr(self, "forward_calls", 0) + 1
     token_of = order // top_k
     routed = hidden_states[token_of]
+    prefill = tokens >= PREFILL_MIN_ROWS
+    low_precision = getattr(self, "prefill_gate_up_proj", None) is not None
+    if (
+        # A decode step, or a prefill with no bf16 copies to use and few rows per expert.
+        (not prefill or (not low_precision and max(counts) <= MAX_ROWS))
+        and len(counts) == self.num_experts  # no padding index
+        and grouped_supported(routed, self.gate_up_proj)
+        and grouped_supported(routed, self.down_proj)
+    ):
+        # Decode: a few rows per expert, the memory-bound case. All of the layer's experts go
+        # to the kernel as one grouped product per projection, with the gate applied once.
+        segments = [(expert, count) for expert, count in enumerate(counts) if count]
+        h = self._apply_gate(matmul_grouped(routed, self.gate_up_proj, segments))
+        outputs = matmul_grouped(h, self.down_proj, segments)
+    else:
+        outputs = _expert_by_expert(self, routed, counts, prefill=prefill)
+    # Back to (token, slot) order, then a weighted sum over each token's k experts. This
+    # replaces `index_add_`, whose CPU kernel opens a thread-parallel region per call: a few
+    # microseconds on an idle machine but milliseconds when the cores are shared, 60 times
+    # per decode step.
+    unsorted = torch.empty_like(outputs).index_copy_(0, order, outputs)
+    weights = top_k_weights.to(hidden_states.dtype).unsqueeze(1)
+    return torch.bmm(weights, unsorted.view(tokens, top_k, -1)).squeeze(1)
+
+
+def _expert_by_expert(
+    self: Any, routed: torch.Tensor, counts: list[int], *, prefill: bool
+) -> torch.Tensor:
+    """Each expert's rows through torch's matmul; at prefill, bf16 copies where the engine made them."""
     outputs = torch.empty_like(routed)
     prefill_gate_up = getattr(self, "prefill_gate_up_proj", None)
     prefill_down = getattr(self, "prefill_down_proj", None)
@@ -44,11 +73,7 @@ def sparse_topk_experts_forward(
             start = end
             continue
         x, gate_up, down = routed[start:end], self.gate_up_proj[expert], self.down_proj[expert]
-        if count <= MAX_ROWS and gate_up.is_contiguous() and down.is_contiguous():
-            # Decode: a few rows against each weight, the memory-bound case.
-            h = self._apply_gate(matmul_rows(x, gate_up))
-            outputs[start:end] = matmul_rows(h, down)
-        elif count >= PREFILL_MIN_ROWS and prefill_gate_up is not None and prefill_down is not None:
+        if prefill and prefill_gate_up is not None and prefill_down is not None:
             low = prefill_gate_up.dtype
             h = self._apply_gate(F.linear(x.to(low), prefill_gate_up[expert]).float())
             outputs[start:end] = F.linear(h.to(low), prefill_down[expert])
@@ -56,13 +81,7 @@ def sparse_topk_experts_forward(
             h = self._apply_gate(F.linear(x, gate_up))
             torch.mm(h, down.t(), out=outputs[start:end])
         start = end
-    # Back to (token, slot) order, then a weighted sum over each token's k experts. This
-    # replaces `index_add_`, whose CPU kernel opens a thread-parallel region per call: a few
-    # microseconds on an idle machine but milliseconds when the cores are shared, 60 times
-    # per decode step.
-    unsorted = torch.empty_like(outputs).index_copy_(0, order, outputs)
-    weights = top_k_weights.to(hidden_states.dtype).unsqueeze(1)
-    return torch.bmm(weights, unsorted.view(tokens, top_k, -1)).squeeze(1)
+    return outputs
 
 
 def experts_run(model: torch.nn.Module) -> tuple[int, int]:

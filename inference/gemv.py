@@ -19,15 +19,15 @@ log = logging.getLogger(__name__)
 # Rows of x up to which the kernel is used (decode: one row per running sequence). Above it,
 # prefill products go to MKL / oneDNN.
 MAX_ROWS = 8
-# Rows the kernel's accumulators hold at once: past 6 the compiled loop slowed down 3x on the
-# target CPU (an M=8 product of the LM head took 13.4 ms, two M=4 passes 7.1 ms), so more rows
-# are done in chunks of 4, each chunk streaming the weight once.
-KERNEL_ROWS = 6
-CHUNK_ROWS = 4
-# Products with at least this many rows (prefill chunks) may use bf16 copies of the weights:
-# oneDNN's bf16 GEMM uses the CPU's AVX512-BF16 instructions and runs ~4x faster than MKL's fp32
-# GEMM here, while decode (a few rows, memory-bound) stays fp32, where it is faster.
-PREFILL_MIN_ROWS = 32
+# The kernel's accumulators hold up to 6 rows: past 6 the compiled loop slowed down 3x on the
+# target CPU (an M=8 product of the LM head took 13.4 ms). More rows go in chunks of 4 within each
+# block of 64 weight rows, so the second chunk reads the block from L2 rather than from memory.
+# Forwards with more rows than a decode batch are prefill. They may use bf16 copies of the
+# weights: oneDNN's bf16 GEMM uses the CPU's AVX512-BF16 instructions and runs 2-4x faster than
+# fp32 here from 4 rows up (an expert's 3072x576 product: 154 us at 8 rows, against 433 us in
+# the fp32 kernel and 595 us in MKL), so even a short prompt's prefill gains, while decode
+# (a few rows, memory-bound) stays fp32 and batch-invariant.
+PREFILL_MIN_ROWS = MAX_ROWS + 1
 # y[M,N] = x[M,K] @ W[N,K]^T with W in nn.Linear's own (output-major) layout. Each weight row is
 # read once, front to back, and dotted with every input row (held in L1), with 16-lane partial
 # sums per row in registers (GCC/Clang vector types: AVX-512 where the CPU has it, narrower
@@ -39,6 +39,7 @@ PREFILL_MIN_ROWS = 32
 SOURCE = r"""
 #define _GNU_SOURCE
 #include <stddef.h>
+#include <stdint.h>
 typedef float v16 __attribute__((vector_size(64)));
 
 static inline v16 load16(const float* p) { v16 v; __builtin_memcpy(&v, p, sizeof v); return v; }
@@ -70,7 +71,7 @@ static void rows_##R(const float* restrict x, const float* restrict w, float* re
 }
 DEFINE_ROWS(1) DEFINE_ROWS(2) DEFINE_ROWS(3) DEFINE_ROWS(4) DEFINE_ROWS(5) DEFINE_ROWS(6)
 
-/* Weight rows [0, N) of one product into y, whose rows are ldy apart. */
+/* Weight rows [0, N) of one product into y, whose rows are ldy apart; M <= 6. */
 static void slice(const float* x, const float* w, float* y, long M, long K, long N, long ldy) {
     switch (M) {
     case 1: rows_1(x, w, y, K, N, ldy); break;
@@ -80,6 +81,35 @@ static void slice(const float* x, const float* w, float* y, long M, long K, long
     case 5: rows_5(x, w, y, K, N, ldy); break;
     case 6: rows_6(x, w, y, K, N, ldy); break;
     }
+}
+
+/* A grouped product: segment s multiplies its own consecutive rows of x (and of y) by the
+   weight matrix at index weight[s] of a stack, as the experts of a mixture-of-experts layer
+   do. A plain product is one segment. The work is cut into blocks of BLOCK_ROWS weight rows;
+   more than 6 input rows are done in chunks of 4 within a block, whose weights then come from
+   the core's L2 cache for the second chunk instead of from memory. */
+#define BLOCK_ROWS 64
+typedef struct {
+    const float* x; const float* w; float* y;
+    const int64_t* segs;  /* per segment: weight index, first row, rows */
+    long nseg, K, N, w_stride, blocks_per_seg, blocks;
+} product;
+
+static void run_block(const product* p, long b) {
+    const int64_t* seg = p->segs + 3 * (b / p->blocks_per_seg);
+    long n0 = (b % p->blocks_per_seg) * BLOCK_ROWS;
+    long n1 = n0 + BLOCK_ROWS < p->N ? n0 + BLOCK_ROWS : p->N;
+    const float* w = p->w + seg[0] * p->w_stride + n0 * p->K;
+    long M = seg[2], step = M <= 6 ? M : 4;
+    for (long m = 0; m < M; m += step) {
+        long rows = M - m < step ? M - m : step;
+        long row = seg[1] + m;
+        slice(p->x + row * p->K, w, p->y + row * p->N + n0, rows, p->K, n1 - n0, p->N);
+    }
+}
+
+static void run_alone(const product* p) {
+    for (long b = 0; b < p->blocks; b++) run_block(p, b);
 }
 
 #ifdef __linux__
@@ -102,14 +132,12 @@ static void slice(const float* x, const float* w, float* y, long M, long K, long
    for a block a helper has already claimed; a helper whose core is taken by another process
    therefore costs nothing unless it is preempted holding a block. When that happens (a wait
    over WAIT_NS), the caller works alone for the next BACKOFF products. */
-#define BLOCK_ROWS 64
 #define MAX_HELPERS 15
 #define SPIN_NS 20000L
 #define WAIT_NS 200000L
 #define BACKOFF 1000
 static struct {
-    const float* x; const float* w; float* y;
-    long M, K, N, blocks;
+    product p;
     atomic_long next;
     atomic_int open;      /* 1 while helpers may join the current product */
     atomic_int inside;    /* helpers inside the current product */
@@ -128,10 +156,7 @@ static inline long now_ns(void) {
 
 static void run_blocks(void) {
     long b;
-    while ((b = atomic_fetch_add(&job.next, 1)) < job.blocks) {
-        long n0 = b * BLOCK_ROWS, n1 = n0 + BLOCK_ROWS < job.N ? n0 + BLOCK_ROWS : job.N;
-        slice(job.x, job.w + n0 * job.K, job.y + n0, job.M, job.K, n1 - n0, job.N);
-    }
+    while ((b = atomic_fetch_add(&job.next, 1)) < job.p.blocks) run_block(&job.p, b);
 }
 
 static void* helper(void* unused) {
@@ -179,22 +204,20 @@ static void start_helpers(int count) {
     pthread_mutex_unlock(&start_lock);
 }
 
-/* y[M,N] = x[M,K] @ w[N,K]^T, M <= 6, on up to `threads` threads. */
-void gemv_nk(const float* restrict x, const float* restrict w, float* restrict y,
-             long M, long K, long N, int threads) {
-    if (threads <= 1 || N < 2 * BLOCK_ROWS || atomic_flag_test_and_set(&busy)) {
-        slice(x, w, y, M, K, N, N);
+/* Shares one product with the helpers (up to `threads` threads in all). */
+static void run_shared(const product* p, int threads) {
+    if (threads <= 1 || p->blocks < 2 || atomic_flag_test_and_set(&busy)) {
+        run_alone(p);
         return;
     }
     if (backoff > 0) {
         backoff--;
-        slice(x, w, y, M, K, N, N);
+        run_alone(p);
         atomic_flag_clear(&busy);
         return;
     }
     if (helpers_started < threads - 1) start_helpers(threads - 1);
-    job.x = x; job.w = w; job.y = y; job.M = M; job.K = K; job.N = N;
-    job.blocks = (N + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    job.p = *p;
     atomic_store(&job.next, 0);
     atomic_store(&job.open, 1);
     if (atomic_load(&job.sleepers))
@@ -209,12 +232,27 @@ void gemv_nk(const float* restrict x, const float* restrict w, float* restrict y
     atomic_flag_clear(&busy);
 }
 #else  /* elsewhere the product runs on the calling thread */
-void gemv_nk(const float* restrict x, const float* restrict w, float* restrict y,
-             long M, long K, long N, int threads) {
+static void run_shared(const product* p, int threads) {
     (void)threads;
-    slice(x, w, y, M, K, N, N);
+    run_alone(p);
 }
 #endif
+
+/* y[R,N] = for each segment s: x[rows of s] @ w[weight of s][N,K]^T, with w_stride floats
+   between the stacked weight matrices. */
+void gemv_grouped(const float* x, const float* w, float* y, const int64_t* segs, long nseg,
+                  long K, long N, long w_stride, int threads) {
+    long per_seg = (N + BLOCK_ROWS - 1) / BLOCK_ROWS;
+    product p = {x, w, y, segs, nseg, K, N, w_stride, per_seg, per_seg * nseg};
+    /* A product of fewer than two blocks is not worth waking a helper for. */
+    run_shared(&p, nseg == 1 && N < 2 * BLOCK_ROWS ? 1 : threads);
+}
+
+/* y[M,N] = x[M,K] @ w[N,K]^T on up to `threads` threads. */
+void gemv_nk(const float* x, const float* w, float* y, long M, long K, long N, int threads) {
+    int64_t seg[3] = {0, 0, M};
+    gemv_grouped(x, w, y, seg, 1, K, N, 0, threads);
+}
 """
 
 
@@ -234,8 +272,8 @@ def _cache_dir() -> Path:
 
 
 @functools.cache
-def _kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    """The compiled kernel, or None when no C compiler is available or it fails."""
+def _library() -> ctypes.CDLL | None:
+    """The compiled kernel library, or None when no C compiler is available or it fails."""
     if os.environ.get("INFERENCE_GEMV", "1") == "0":
         return None
     compiler = shutil.which(os.environ.get("CC", "cc"))
@@ -259,26 +297,28 @@ def _kernel() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
                     timeout=120,
                 )
                 os.replace(built, library)  # atomic, so concurrent processes never see half
-        function = ctypes.CDLL(str(library)).gemv_nk  # CDLL releases the GIL during calls
+        loaded = ctypes.CDLL(str(library))  # CDLL releases the GIL during calls
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("could not build the decode kernel (%s); using torch's matmul", exc)
         return None
-    function.restype = None
-    function.argtypes = [ctypes.c_void_p] * 3 + [ctypes.c_long] * 3 + [ctypes.c_int]
-    return function
+    pointer, long = ctypes.c_void_p, ctypes.c_long
+    loaded.gemv_nk.restype = loaded.gemv_grouped.restype = None
+    loaded.gemv_nk.argtypes = [pointer] * 3 + [long] * 3 + [ctypes.c_int]
+    loaded.gemv_grouped.argtypes = [pointer] * 4 + [long] * 4 + [ctypes.c_int]
+    return loaded
 
 
 def available() -> bool:
     """True when the compiled kernel can be used in this process."""
-    return _kernel() is not None
+    return _library() is not None
 
 
 def matmul_rows(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     """x @ weight.T (F.linear without bias) for a contiguous fp32 weight (N, K) and a few rows of x."""
-    kernel = _kernel()
+    library = _library()
     rows = x.numel() // x.shape[-1] if x.numel() else 0
     if (
-        kernel is None
+        library is None
         or rows == 0
         or rows > MAX_ROWS
         or x.dtype != torch.float32
@@ -290,12 +330,57 @@ def matmul_rows(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     n, k = weight.shape
     x = x.contiguous()
     out = torch.empty(*x.shape[:-1], n, dtype=torch.float32)
-    step = rows if rows <= KERNEL_ROWS else CHUNK_ROWS
-    for first in range(0, rows, step):
-        count = min(step, rows - first)
-        kernel(
-            x.data_ptr() + first * k * 4, weight.data_ptr(), out.data_ptr() + first * n * 4,
-            count, k, n, _threads,
+    library.gemv_nk(x.data_ptr(), weight.data_ptr(), out.data_ptr(), rows, k, n, _threads)
+    return out
+
+
+def grouped_supported(x: torch.Tensor, weights: torch.Tensor) -> bool:
+    """True when `matmul_grouped` runs these operands in the kernel."""
+    return (
+        _library() is not None
+        and x.dtype == weights.dtype == torch.float32
+        and weights.dim() == 3
+        and weights.is_contiguous()
+        and x.device.type == weights.device.type == "cpu"
+    )
+
+
+def matmul_grouped(
+    x: torch.Tensor, weights: torch.Tensor, segments: list[tuple[int, int]]
+) -> torch.Tensor:
+    """Stacked products in one call: x's rows, taken in order, come in segments (index, rows),
+    and each segment's rows are multiplied by weights[index].T (weights: (E, N, K)).
+
+    The experts of a mixture-of-experts layer at decode: one call shares all of the layer's
+    expert products among the kernel's threads, instead of one call (and one hand-off) each.
+    Segments may have any number of rows; the kernel is meant for a few each.
+    """
+    experts, n, k = weights.shape
+    x = x.reshape(-1, k)
+    if not grouped_supported(x, weights):
+        parts, first = [], 0
+        for index, rows in segments:
+            parts.append(torch.nn.functional.linear(x[first : first + rows], weights[index]))
+            first += rows
+        return torch.cat(parts) if parts else x.new_empty(0, n)
+    table: list[int] = []
+    first = 0
+    for index, rows in segments:
+        if not 0 <= index < experts:
+            raise IndexError(f"weight index {index} outside the stack of {experts}")
+        table += (index, first, rows)
+        first += rows
+    if first != x.shape[0]:
+        raise ValueError(f"segments cover {first} rows but x has {x.shape[0]}")
+    x = x.contiguous()
+    out = torch.empty(first, n, dtype=torch.float32)
+    if segments:
+        spec = torch.tensor(table, dtype=torch.long)
+        library = _library()
+        assert library is not None
+        library.gemv_grouped(
+            x.data_ptr(), weights.data_ptr(), out.data_ptr(), spec.data_ptr(),
+            len(segments), k, n, n * k, _threads,
         )  # fmt: skip
     return out
 

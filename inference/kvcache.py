@@ -11,6 +11,15 @@ def prefill_mask(start: int, length: int) -> torch.Tensor:
     return (torch.arange(start + length).unsqueeze(0) <= queries)[None, None]
 
 
+def packed_prefill_mask(lengths: list[int]) -> torch.Tensor:
+    """Mask (1, 1, T, T) for whole prompts packed into one row: each token sees only the earlier
+    tokens of its own prompt (a block-diagonal causal mask)."""
+    prompt = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+    index = torch.arange(prompt.shape[0])
+    same = prompt.unsqueeze(1) == prompt.unsqueeze(0)
+    return (same & (index.unsqueeze(0) <= index.unsqueeze(1)))[None, None]
+
+
 def decode_mask(positions: torch.Tensor) -> torch.Tensor:
     """Mask (rows, 1, 1, longest) letting each row see its own tokens up to its position."""
     keys = torch.arange(int(positions.max()) + 1)
@@ -37,6 +46,7 @@ class SlotKVCache:
         self._slot = 0
         self._start = 0
         self._positions: torch.Tensor | None = None
+        self._packed: list[tuple[int, int, int]] | None = None  # (slot, offset, length) per prompt
         self._length = 0
 
     # -- the part transformers' attention layers call -------------------------------------------
@@ -49,6 +59,11 @@ class SlotKVCache:
             self.keys.append(self._alloc(key_states))
             self.values.append(self._alloc(value_states))
         keys, values = self.keys[layer_idx], self.values[layer_idx]
+        if self._packed is not None:  # whole prompts in one row: each into its own slot
+            for slot, offset, length in self._packed:
+                keys[slot, :, :length] = key_states[0, :, offset : offset + length]
+                values[slot, :, :length] = value_states[0, :, offset : offset + length]
+            return key_states, value_states  # attended with a block-diagonal mask
         if self._positions is not None:  # decode: one new token per active row
             rows = self._rows
             keys[rows, :, self._positions] = key_states[:, :, 0]
@@ -69,7 +84,7 @@ class SlotKVCache:
     def prepare_prefill(self, *, slot: int, start: int, length: int) -> None:
         """Next forward writes `length` tokens of one sequence into `slot` from position `start`."""
         self._ensure_capacity(start + length)
-        self._positions = None
+        self._positions = self._packed = None
         self._slot, self._start = slot, start
         self._length = start + length
 
@@ -77,9 +92,21 @@ class SlotKVCache:
         """Next forward writes one token per row 0..n-1 at the given positions."""
         longest = int(positions.max()) + 1
         self._ensure_capacity(longest)
+        self._packed = None
         self._rows = torch.arange(positions.shape[0])
         self._positions = positions
         self._length = longest
+
+    def prepare_packed(self, *, first_slot: int, lengths: list[int]) -> None:
+        """Next forward is whole prompts packed into one row, the i-th going to slot first_slot+i."""
+        self._ensure_capacity(max(lengths))
+        self._positions = None
+        offsets = [sum(lengths[:i]) for i in range(len(lengths))]
+        self._packed = [
+            (first_slot + i, offset, length)
+            for i, (offset, length) in enumerate(zip(offsets, lengths, strict=True))
+        ]
+        self._length = sum(lengths)
 
     def move(self, src: int, dst: int) -> None:
         """Copy a sequence from slot `src` into slot `dst` (used to keep active rows contiguous)."""

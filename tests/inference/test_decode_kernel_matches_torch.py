@@ -1,4 +1,5 @@
-"""The compiled decode kernel against torch's matmul: every row count, odd shapes, shared threads."""
+"""The compiled decode kernel against torch's matmul: every row count, odd shapes, grouped
+(expert) products, shared threads."""
 
 from __future__ import annotations
 
@@ -38,6 +39,33 @@ def test_products_equal_torch_for_every_row_count(threads, count):
             x = torch.randn(rows, k, generator=generator)
             out = gemv.matmul_rows(x, weight)
             torch.testing.assert_close(out, x @ weight.T, atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_grouped_products_equal_each_experts_own_product(threads, count):
+    # A decode step's experts: each segment of rows against its own matrix of the stack, with
+    # segment sizes up to a whole batch (past 6 rows the kernel works in chunks within a block).
+    gemv.set_threads(count)
+    generator = torch.Generator().manual_seed(10 + count)
+    for n, k in [(3072, 576), (576, 1536), (130, 33), (64, 16)]:
+        stack = torch.randn(8, n, k, generator=generator)
+        for segments in ([(3, 1)], [(0, 2), (5, 1), (7, 3)], [(1, 8), (6, 7), (2, 1)]):
+            rows = sum(count for _, count in segments)
+            x = torch.randn(rows, k, generator=generator)
+            out = gemv.matmul_grouped(x, stack, segments)
+            first, expected = 0, []
+            for index, count_ in segments:
+                expected.append(x[first : first + count_] @ stack[index].T)
+                first += count_
+            torch.testing.assert_close(out, torch.cat(expected), atol=1e-3, rtol=1e-4)
+
+
+def test_grouped_products_refuse_segments_that_do_not_fit(threads):
+    stack, x = torch.randn(4, 32, 16), torch.randn(3, 16)
+    with pytest.raises(IndexError, match="outside the stack of 4"):
+        gemv.matmul_grouped(x, stack, [(4, 3)])
+    with pytest.raises(ValueError, match="segments cover 2 rows but x has 3"):
+        gemv.matmul_grouped(x, stack, [(0, 2)])
 
 
 def test_a_three_dimensional_input_keeps_its_shape(threads):
