@@ -41,12 +41,13 @@ def _serve(args: argparse.Namespace) -> int:
         threads=args.threads,
         kernel_threads=args.kernel_threads,
         prefill_dtype=args.prefill_dtype,
+        decode_dtype=args.decode_dtype,
     )
     name = args.served_model_name or Path(args.model).resolve().name
     app = create_app(engine, model_name=name, api_key=os.environ.get("INFERENCE_API_KEY") or None)
     print(
         f"serving {name} on http://{args.host}:{args.port}/v1"
-        f" (prefill {engine.prefill_dtype}, decode {str(engine.dtype).removeprefix('torch.')})",
+        f" (prefill {engine.prefill_dtype}, decode weights {engine.decode_dtype})",
         flush=True,
     )
     try:
@@ -102,6 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         choices=["auto", "float32", "bfloat16"],
         help="weights of prompt prefill products (auto: bfloat16 where the CPU has native bf16)",
+    )
+    serve.add_argument(
+        "--decode-dtype",
+        default="auto",
+        choices=["auto", "float32", "bfloat16"],
+        help="weights decode reads (auto: bfloat16 where the decode kernel builds; activations "
+        "stay fp32; bfloat16 makes prefill bfloat16 too)",
     )
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)

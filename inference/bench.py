@@ -166,6 +166,20 @@ def ttft_ms(engine: Engine, prompt_tokens: int, repeats: int) -> list[float]:
     return times
 
 
+def _decode_rates(engine: Engine, tokens: int) -> dict[str, float]:
+    """Batch-1, 4- and 8-stream rates (medians of 3 runs) and the experts a batch-8 step ran."""
+    decode_tok_s(engine, 16)  # warm-up: first calls allocate caches and pick kernels
+    concurrent_tok_s(engine, 8, 8)
+    steady_runs = [steady_tok_s(engine, 8) for _ in range(3)]
+    return {
+        "batch1": statistics.median(decode_tok_s(engine, tokens) for _ in range(3)),
+        "streams4": statistics.median(concurrent_tok_s(engine, 4, tokens // 2) for _ in range(3)),
+        "streams8": statistics.median(concurrent_tok_s(engine, 8, tokens // 2) for _ in range(3)),
+        "steady8": statistics.median(rate for rate, _ in steady_runs),
+        "experts8": statistics.mean(experts for _, experts in steady_runs),
+    }
+
+
 def run_bench(
     model: Path,
     *,
@@ -176,42 +190,53 @@ def run_bench(
 ) -> dict[str, Any]:
     """Measure everything the benchmark reports, in one process; rates are medians of 3 runs.
 
-    The engine runs as `serve` runs it (prefill dtype `auto`); TTFT is also measured with the
-    other prefill dtype, for comparison.
+    The engine runs as `serve` runs it (decode and prefill dtypes `auto`). The same figures are
+    then measured with the other decode weights (fp32 where `auto` chose bf16), whose engine
+    also gives the TTFT of the other prefill dtype.
     """
-    engine = Engine(
-        model, max_batch=8, threads=threads, kernel_threads=kernel_threads, prefill_dtype="auto"
-    )
+
+    def make(decode: str, prefill: str) -> Engine:
+        return Engine(
+            model,
+            max_batch=8,
+            threads=threads,
+            kernel_threads=kernel_threads,
+            prefill_dtype=prefill,
+            decode_dtype=decode,
+        )
+
+    engine = make("auto", "auto")
     try:
         bandwidth = memory_bandwidth_gb_s()
         read_bandwidth = read_bandwidth_gb_s()
         per_token = weight_bytes_per_token(engine.model)
-        bound = bandwidth * 1e9 / per_token
-        decode_tok_s(engine, 16)  # warm-up: first calls allocate caches and pick kernels
-        concurrent_tok_s(engine, 8, 8)
-        batch1 = statistics.median(decode_tok_s(engine, tokens) for _ in range(3))
-        streams4 = statistics.median(concurrent_tok_s(engine, 4, tokens // 2) for _ in range(3))
-        streams8 = statistics.median(concurrent_tok_s(engine, 8, tokens // 2) for _ in range(3))
-        steady_runs = [steady_tok_s(engine, 8) for _ in range(3)]
-        steady8 = statistics.median(rate for rate, _ in steady_runs)
-        experts8 = statistics.mean(experts for _, experts in steady_runs)
+        rates = _decode_rates(engine, tokens)
         ttft = ttft_ms(engine, 1000, repeats)
     finally:
         engine.close()
-    # The same prompt with the other prefill dtype (bf16 answers move within the stated tolerance).
-    other = "float32" if engine.prefill_dtype == "bfloat16" else "bfloat16"
-    other_engine = Engine(
-        model, max_batch=8, threads=threads, kernel_threads=kernel_threads, prefill_dtype=other
-    )
+    served = {"decode": engine.decode_dtype, "prefill": engine.prefill_dtype}
+    if served["decode"] == "bfloat16":
+        other = {"decode": "float32", "prefill": "float32"}
+    else:
+        other = {"decode": "bfloat16", "prefill": "bfloat16"}
+    other_engine = make(other["decode"], other["prefill"])
     try:
+        other_per_token = weight_bytes_per_token(other_engine.model)
+        other_rates = _decode_rates(other_engine, tokens)
         ttft_other = ttft_ms(other_engine, 1000, repeats)
+        other["decode"] = other_engine.decode_dtype
+        other["prefill"] = other_engine.prefill_dtype
     finally:
         other_engine.close()
-    ttft_by_dtype = {engine.prefill_dtype: ttft, other: ttft_other}
+    ttft_by_dtype = {served["prefill"]: ttft, other["prefill"]: ttft_other}
     load = os.getloadavg()
-    return {
+    bound = bandwidth * 1e9 / per_token
+    other_bound = bandwidth * 1e9 / other_per_token
+    suffix = "_fp32_weights" if other["decode"] == "float32" else "_bf16_weights"
+    result = {
         "model": str(model),
         "dtype": str(engine.dtype).removeprefix("torch."),
+        "decode_dtype": served["decode"],
         "threads": engine.threads,
         "decode_threads": engine.decode_threads,
         "kernel_threads": engine.kernel_threads,
@@ -223,27 +248,44 @@ def run_bench(
         "read_bandwidth_gb_s": round(read_bandwidth, 2),
         "bytes_per_token": per_token,
         "bound_tok_s": round(bound, 2),
-        "batch1_tok_s": round(batch1, 2),
-        "fraction_of_bound": round(batch1 / bound, 3),
-        "streams4_tok_s": round(streams4, 2),
-        "streams8_tok_s": round(streams8, 2),
-        "streams8_vs_batch1": round(streams8 / batch1, 2),
-        "streams8_steady_tok_s": round(steady8, 2),
-        "streams8_steady_vs_batch1": round(steady8 / batch1, 2),
-        "streams8_experts_per_layer": round(experts8, 2),
-        "prefill_dtype": engine.prefill_dtype,
+        "batch1_tok_s": round(rates["batch1"], 2),
+        "fraction_of_bound": round(rates["batch1"] / bound, 3),
+        "streams4_tok_s": round(rates["streams4"], 2),
+        "streams8_tok_s": round(rates["streams8"], 2),
+        "streams8_vs_batch1": round(rates["streams8"] / rates["batch1"], 2),
+        "streams8_steady_tok_s": round(rates["steady8"], 2),
+        "streams8_steady_vs_batch1": round(rates["steady8"] / rates["batch1"], 2),
+        "streams8_experts_per_layer": round(rates["experts8"], 2),
+        "prefill_dtype": served["prefill"],
         "ttft_1k_ms_p50": round(statistics.median(ttft), 1),
         "ttft_1k_ms_all": [round(t, 1) for t in ttft],
-        "ttft_1k_ms_p50_fp32_prefill": round(statistics.median(ttft_by_dtype["float32"]), 1),
-        "ttft_1k_ms_p50_bf16_prefill": round(statistics.median(ttft_by_dtype["bfloat16"]), 1),
+        "other_decode_dtype": other["decode"],
+        f"bytes_per_token{suffix}": other_per_token,
+        f"bound_tok_s{suffix}": round(other_bound, 2),
+        f"batch1_tok_s{suffix}": round(other_rates["batch1"], 2),
+        f"fraction_of_bound{suffix}": round(other_rates["batch1"] / other_bound, 3),
+        f"streams8_tok_s{suffix}": round(other_rates["streams8"], 2),
+        f"streams8_vs_batch1{suffix}": round(other_rates["streams8"] / other_rates["batch1"], 2),
+        f"streams8_steady_tok_s{suffix}": round(other_rates["steady8"], 2),
+        f"streams8_steady_vs_batch1{suffix}": round(
+            other_rates["steady8"] / other_rates["batch1"], 2
+        ),
     }
+    for dtype in ("float32", "bfloat16"):
+        short = "fp32" if dtype == "float32" else "bf16"
+        if dtype in ttft_by_dtype:
+            result[f"ttft_1k_ms_p50_{short}_prefill"] = round(
+                statistics.median(ttft_by_dtype[dtype]), 1
+            )
+    return result
 
 
 def report(result: dict[str, Any]) -> str:
     """Human-readable lines for the terminal."""
     return "\n".join(
         [
-            f"model              {result['model']} ({result['dtype']}, {result['threads']} threads,"
+            f"model              {result['model']} ({result['dtype']}, decode weights"
+            f" {result['decode_dtype']}, {result['threads']} threads,"
             f" {result['decode_threads']} for decode's small ops, {result['decode_kernel']} decode kernel"
             f" on up to {result['kernel_threads']})",
             f"memory bandwidth   {result['bandwidth_gb_s']:.1f} GB/s copy, read+written "
@@ -260,11 +302,32 @@ def report(result: dict[str, Any]) -> str:
             f"({result['streams8_steady_vs_batch1']:.1f}x batch 1; prompts' joining excluded;"
             f" {result['streams8_experts_per_layer']:.1f} experts run per layer and step)",
             f"TTFT, 1000 tokens  {result['ttft_1k_ms_p50']:.0f} ms p50 with {result['prefill_dtype']}"
-            f" prefill ({result['ttft_1k_ms_p50_fp32_prefill']:.0f} ms fp32,"
-            f" {result['ttft_1k_ms_p50_bf16_prefill']:.0f} ms bf16)",
+            f" prefill ("
+            + ", ".join(
+                f"{result[key]:.0f} ms {key.split('_')[-2]}"
+                for key in ("ttft_1k_ms_p50_fp32_prefill", "ttft_1k_ms_p50_bf16_prefill")
+                if key in result
+            )
+            + ")",
+            *_other_lines(result),
             f"load average       {result['load_average_1m']:.2f} (1 min, at the end of the run)",
         ]
     )
+
+
+def _other_lines(result: dict[str, Any]) -> list[str]:
+    suffix = "_fp32_weights" if result["other_decode_dtype"] == "float32" else "_bf16_weights"
+    name = result["other_decode_dtype"]
+    return [
+        f"with {name} decode weights ({result[f'bytes_per_token{suffix}'] / 1e6:.1f} MB a token,"
+        f" bound {result[f'bound_tok_s{suffix}']:.1f} tok/s):",
+        f"  batch 1          {result[f'batch1_tok_s{suffix}']:.1f} tok/s "
+        f"({result[f'fraction_of_bound{suffix}']:.0%} of its bound)",
+        f"  8 streams        {result[f'streams8_tok_s{suffix}']:.1f} tok/s aggregate "
+        f"({result[f'streams8_vs_batch1{suffix}']:.1f}x), steady "
+        f"{result[f'streams8_steady_tok_s{suffix}']:.1f} tok/s "
+        f"({result[f'streams8_steady_vs_batch1{suffix}']:.1f}x)",
+    ]
 
 
 def write_json(result: dict[str, Any], out: Path) -> None:

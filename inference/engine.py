@@ -19,12 +19,13 @@ import torch
 
 from inference import gemv
 from inference.attention import use_decode_attention
-from inference.experts import use_sparse_topk
+from inference.experts import use_sparse_topk, use_weights_dtype
 from inference.kvcache import SlotKVCache, decode_mask, packed_prefill_mask, prefill_mask
 from inference.loading import (
     context_length,
     eos_token_ids,
     load_model,
+    resolve_decode_dtype,
     resolve_dtype,
     resolve_prefill_dtype,
     tune_allocator,
@@ -164,7 +165,8 @@ class Engine:
         threads: int | None = None,
         decode_threads: int = 1,
         kernel_threads: int | None = None,
-        prefill_dtype: str = "float32",
+        prefill_dtype: str | None = None,
+        decode_dtype: str = "float32",
         sparse_experts: bool = True,
         fast_decode: bool = True,
     ) -> None:
@@ -182,6 +184,7 @@ class Engine:
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
         self.kernel_threads = 1
         self.prefill_dtype = "float32"
+        self.decode_dtype = str(self.dtype).removeprefix("torch.")
         if fast_decode:
             # The decode kernel's products (not torch's small ops) may also use the other cores:
             # their helpers step aside when another process holds a core (inference/gemv.py).
@@ -189,10 +192,24 @@ class Engine:
             gemv.set_threads(self.kernel_threads)
             # bf16 prefill products (~2x faster TTFT where the CPU has native bf16; logits move
             # by up to ~0.5 on the demo model; see gemv.PREFILL_MIN_ROWS and docs/BENCHMARKS.md).
-            # Decode stays fp32.
+            # bf16 decode weights halve the bytes a step reads and serve prefill too.
+            # Without a prefill dtype, prefill follows decode's weights (fp32 by default).
+            decode = resolve_decode_dtype(decode_dtype, self.dtype, kernel=gemv.available())
+            if prefill_dtype is None:
+                prefill_dtype = "bfloat16" if decode == torch.bfloat16 else "float32"
             low = resolve_prefill_dtype(prefill_dtype, self.dtype)
+            if decode == torch.bfloat16 and self.dtype == torch.float32:
+                if prefill_dtype == "float32":
+                    raise ValueError(
+                        "bf16 decode weights replace the fp32 ones, so prefill is bf16 too; "
+                        "choose decode dtype float32 for an fp32 prefill"
+                    )
+                low = torch.bfloat16
+            self.decode_dtype = str(decode).removeprefix("torch.")
             self.prefill_dtype = "float32" if low is None else "bfloat16"
-            gemv.use_fast_linear(self.model, prefill_dtype=low)
+            gemv.use_fast_linear(self.model, prefill_dtype=low, decode_dtype=decode)
+            if self.sparse_experts:
+                use_weights_dtype(self.model, decode_dtype=decode, prefill_dtype=low)
         use_decode_attention(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))

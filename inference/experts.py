@@ -7,7 +7,13 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from inference.gemv import MAX_ROWS, PREFILL_MIN_ROWS, grouped_supported, matmul_grouped
+from inference.gemv import (
+    MAX_ROWS,
+    PREFILL_MIN_ROWS,
+    grouped_supported,
+    linear,
+    matmul_grouped,
+)
 
 IMPLEMENTATION = "sparse_topk"
 
@@ -78,8 +84,8 @@ def _expert_by_expert(
             h = self._apply_gate(F.linear(x.to(low), prefill_gate_up[expert]).float())
             outputs[start:end] = F.linear(h.to(low), prefill_down[expert])
         else:
-            h = self._apply_gate(F.linear(x, gate_up))
-            torch.mm(h, down.t(), out=outputs[start:end])
+            h = self._apply_gate(linear(x, gate_up))
+            outputs[start:end] = linear(h, down)
         start = end
     return outputs
 
@@ -103,6 +109,34 @@ def supports_sparse_topk(experts: torch.nn.Module) -> bool:
         and isinstance(getattr(experts, "gate_up_proj", None), torch.Tensor)
         and isinstance(getattr(experts, "down_proj", None), torch.Tensor)
     )
+
+
+def use_weights_dtype(
+    model: torch.nn.Module, *, decode_dtype: torch.dtype, prefill_dtype: torch.dtype | None
+) -> None:
+    """Give the sparse experts modules their decode weights and prefill copies.
+
+    With a bf16 `decode_dtype` the expert weights become bf16 (the fp32 copies are dropped) and
+    serve prefill too; otherwise `prefill_dtype` (bfloat16) adds bf16 copies for prefill.
+    """
+    for module in model.modules():
+        if not (hasattr(module, "gate_up_proj") and supports_sparse_topk(module)):
+            continue
+        if getattr(getattr(module, "config", None), "_experts_implementation", None) != (
+            IMPLEMENTATION
+        ):
+            continue
+        for name in ("gate_up_proj", "down_proj"):
+            weight = getattr(module, name)
+            if decode_dtype != torch.float32:
+                converted = torch.nn.Parameter(
+                    weight.detach().to(decode_dtype).contiguous(), requires_grad=False
+                )
+                setattr(module, name, converted)
+                if prefill_dtype == decode_dtype:
+                    setattr(module, f"prefill_{name}", converted)
+            elif prefill_dtype is not None:
+                setattr(module, f"prefill_{name}", weight.detach().to(prefill_dtype).contiguous())
 
 
 def register() -> None:

@@ -1,4 +1,5 @@
-"""Matrix products of the engine: an fp32 decode kernel (compiled on first use) and bf16 prefill."""
+"""Matrix products of the engine: a decode kernel for fp32 or bf16 weights (compiled on first use)
+and bf16 prefill."""
 
 from __future__ import annotations
 
@@ -50,37 +51,61 @@ static inline float sum16(v16 v) {
     return s;
 }
 
-#define DEFINE_ROWS(R)                                                                         \
-static void rows_##R(const float* restrict x, const float* restrict w, float* restrict y,     \
-                     long K, long N, long ldy) {                                               \
+/* bf16 weights are the top half of an fp32: widen 16 of them and shift into place. */
+typedef unsigned short u16x16 __attribute__((vector_size(32)));
+typedef int i32x16 __attribute__((vector_size(64)));
+static inline v16 load16_bf16(const unsigned short* p) {
+    u16x16 h;
+    __builtin_memcpy(&h, p, sizeof h);
+    i32x16 wide = __builtin_convertvector(h, i32x16) << 16;
+    v16 v;
+    __builtin_memcpy(&v, &wide, sizeof v);
+    return v;
+}
+static inline float f32_of(float w) { return w; }
+static inline float f32_of_bf16(unsigned short w) {
+    unsigned int bits = (unsigned int)w << 16;
+    float f;
+    __builtin_memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* rows_R (fp32 weights) and rows_bf16_R: R input rows against N weight rows. Inputs and sums
+   stay fp32 either way; bf16 weights halve the bytes a product reads. */
+#define DEFINE_ROWS(NAME, WT, LOAD, SCALAR, R)                                                 \
+static void NAME##R(const float* restrict x, const WT* restrict w, float* restrict y,         \
+                    long K, long N, long ldy) {                                                \
     for (long n = 0; n < N; n++) {                                                             \
-        const float* restrict wr = w + n * K;                                                  \
+        const WT* restrict wr = w + n * K;                                                     \
         v16 acc[R];                                                                            \
         for (int m = 0; m < R; m++) acc[m] = (v16){0};                                         \
         long k = 0;                                                                            \
         for (; k + 16 <= K; k += 16) {                                                         \
-            const v16 wv = load16(wr + k);                                                     \
+            const v16 wv = LOAD(wr + k);                                                       \
             for (int m = 0; m < R; m++) acc[m] += wv * load16(x + m * K + k);                  \
         }                                                                                      \
         for (int m = 0; m < R; m++) {                                                          \
             float s = sum16(acc[m]);                                                           \
-            for (long j = k; j < K; j++) s += wr[j] * x[m * K + j];                            \
+            for (long j = k; j < K; j++) s += SCALAR(wr[j]) * x[m * K + j];                    \
             y[m * ldy + n] = s;                                                                \
         }                                                                                      \
     }                                                                                          \
 }
-DEFINE_ROWS(1) DEFINE_ROWS(2) DEFINE_ROWS(3) DEFINE_ROWS(4) DEFINE_ROWS(5) DEFINE_ROWS(6)
+#define DEFINE_BOTH(R)                                                                         \
+    DEFINE_ROWS(rows_, float, load16, f32_of, R)                                               \
+    DEFINE_ROWS(rows_bf16_, unsigned short, load16_bf16, f32_of_bf16, R)
+DEFINE_BOTH(1) DEFINE_BOTH(2) DEFINE_BOTH(3) DEFINE_BOTH(4) DEFINE_BOTH(5) DEFINE_BOTH(6)
 
 /* Weight rows [0, N) of one product into y, whose rows are ldy apart; M <= 6. */
-static void slice(const float* x, const float* w, float* y, long M, long K, long N, long ldy) {
-    switch (M) {
-    case 1: rows_1(x, w, y, K, N, ldy); break;
-    case 2: rows_2(x, w, y, K, N, ldy); break;
-    case 3: rows_3(x, w, y, K, N, ldy); break;
-    case 4: rows_4(x, w, y, K, N, ldy); break;
-    case 5: rows_5(x, w, y, K, N, ldy); break;
-    case 6: rows_6(x, w, y, K, N, ldy); break;
-    }
+static void slice(const float* x, const void* w, int bf16, float* y, long M, long K, long N,
+                  long ldy) {
+#define CASE(R)                                                                                \
+    case R:                                                                                    \
+        if (bf16) rows_bf16_##R(x, (const unsigned short*)w, y, K, N, ldy);                    \
+        else rows_##R(x, (const float*)w, y, K, N, ldy);                                       \
+        break;
+    switch (M) { CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) }
+#undef CASE
 }
 
 /* A grouped product: segment s multiplies its own consecutive rows of x (and of y) by the
@@ -90,21 +115,23 @@ static void slice(const float* x, const float* w, float* y, long M, long K, long
    the core's L2 cache for the second chunk instead of from memory. */
 #define BLOCK_ROWS 64
 typedef struct {
-    const float* x; const float* w; float* y;
+    const float* x; const char* w; float* y;
     const int64_t* segs;  /* per segment: weight index, first row, rows */
     long nseg, K, N, w_stride, blocks_per_seg, blocks;
+    int bf16;             /* weights are bf16 (2 bytes each), else fp32 */
 } product;
 
 static void run_block(const product* p, long b) {
     const int64_t* seg = p->segs + 3 * (b / p->blocks_per_seg);
     long n0 = (b % p->blocks_per_seg) * BLOCK_ROWS;
     long n1 = n0 + BLOCK_ROWS < p->N ? n0 + BLOCK_ROWS : p->N;
-    const float* w = p->w + seg[0] * p->w_stride + n0 * p->K;
+    long size = p->bf16 ? 2 : 4;
+    const char* w = p->w + (seg[0] * p->w_stride + n0 * p->K) * size;
     long M = seg[2], step = M <= 6 ? M : 4;
     for (long m = 0; m < M; m += step) {
         long rows = M - m < step ? M - m : step;
         long row = seg[1] + m;
-        slice(p->x + row * p->K, w, p->y + row * p->N + n0, rows, p->K, n1 - n0, p->N);
+        slice(p->x + row * p->K, w, p->bf16, p->y + row * p->N + n0, rows, p->K, n1 - n0, p->N);
     }
 }
 
@@ -238,20 +265,21 @@ static void run_shared(const product* p, int threads) {
 }
 #endif
 
-/* y[R,N] = for each segment s: x[rows of s] @ w[weight of s][N,K]^T, with w_stride floats
-   between the stacked weight matrices. */
-void gemv_grouped(const float* x, const float* w, float* y, const int64_t* segs, long nseg,
-                  long K, long N, long w_stride, int threads) {
+/* y[R,N] = for each segment s: x[rows of s] @ w[weight of s][N,K]^T, with w_stride elements
+   between the stacked weight matrices; the weights are bf16 when `bf16` is set, else fp32. */
+void gemv_grouped(const float* x, const void* w, float* y, const int64_t* segs, long nseg,
+                  long K, long N, long w_stride, int bf16, int threads) {
     long per_seg = (N + BLOCK_ROWS - 1) / BLOCK_ROWS;
-    product p = {x, w, y, segs, nseg, K, N, w_stride, per_seg, per_seg * nseg};
+    product p = {x, (const char*)w, y, segs, nseg, K, N, w_stride, per_seg, per_seg * nseg, bf16};
     /* A product of fewer than two blocks is not worth waking a helper for. */
     run_shared(&p, nseg == 1 && N < 2 * BLOCK_ROWS ? 1 : threads);
 }
 
 /* y[M,N] = x[M,K] @ w[N,K]^T on up to `threads` threads. */
-void gemv_nk(const float* x, const float* w, float* y, long M, long K, long N, int threads) {
+void gemv_nk(const float* x, const void* w, float* y, long M, long K, long N, int bf16,
+             int threads) {
     int64_t seg[3] = {0, 0, M};
-    gemv_grouped(x, w, y, seg, 1, K, N, 0, threads);
+    gemv_grouped(x, w, y, seg, 1, K, N, 0, bf16, threads);
 }
 """
 
@@ -303,8 +331,8 @@ def _library() -> ctypes.CDLL | None:
         return None
     pointer, long = ctypes.c_void_p, ctypes.c_long
     loaded.gemv_nk.restype = loaded.gemv_grouped.restype = None
-    loaded.gemv_nk.argtypes = [pointer] * 3 + [long] * 3 + [ctypes.c_int]
-    loaded.gemv_grouped.argtypes = [pointer] * 4 + [long] * 4 + [ctypes.c_int]
+    loaded.gemv_nk.argtypes = [pointer] * 3 + [long] * 3 + [ctypes.c_int] * 2
+    loaded.gemv_grouped.argtypes = [pointer] * 4 + [long] * 4 + [ctypes.c_int] * 2
     return loaded
 
 
@@ -313,8 +341,20 @@ def available() -> bool:
     return _library() is not None
 
 
+# Weight dtypes the kernel reads; its inputs, sums and outputs are always fp32.
+KERNEL_DTYPES = (torch.float32, torch.bfloat16)
+
+
+def linear(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """torch's x @ weight.T, in the weight's dtype when it differs from x's (result in x's)."""
+    if weight.dtype == x.dtype:
+        return torch.nn.functional.linear(x, weight)
+    return torch.nn.functional.linear(x.to(weight.dtype), weight).to(x.dtype)
+
+
 def matmul_rows(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """x @ weight.T (F.linear without bias) for a contiguous fp32 weight (N, K) and a few rows of x."""
+    """x @ weight.T (F.linear without bias) for a few fp32 rows of x and a contiguous (N, K)
+    weight in fp32 or bf16."""
     library = _library()
     rows = x.numel() // x.shape[-1] if x.numel() else 0
     if (
@@ -322,15 +362,16 @@ def matmul_rows(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
         or rows == 0
         or rows > MAX_ROWS
         or x.dtype != torch.float32
-        or weight.dtype != torch.float32
+        or weight.dtype not in KERNEL_DTYPES
         or not weight.is_contiguous()
         or x.device.type != "cpu"
     ):
-        return torch.nn.functional.linear(x, weight)
+        return linear(x, weight)
     n, k = weight.shape
     x = x.contiguous()
     out = torch.empty(*x.shape[:-1], n, dtype=torch.float32)
-    library.gemv_nk(x.data_ptr(), weight.data_ptr(), out.data_ptr(), rows, k, n, _threads)
+    bf16 = int(weight.dtype == torch.bfloat16)
+    library.gemv_nk(x.data_ptr(), weight.data_ptr(), out.data_ptr(), rows, k, n, bf16, _threads)
     return out
 
 
@@ -338,7 +379,8 @@ def grouped_supported(x: torch.Tensor, weights: torch.Tensor) -> bool:
     """True when `matmul_grouped` runs these operands in the kernel."""
     return (
         _library() is not None
-        and x.dtype == weights.dtype == torch.float32
+        and x.dtype == torch.float32
+        and weights.dtype in KERNEL_DTYPES
         and weights.dim() == 3
         and weights.is_contiguous()
         and x.device.type == weights.device.type == "cpu"
@@ -349,7 +391,7 @@ def matmul_grouped(
     x: torch.Tensor, weights: torch.Tensor, segments: list[tuple[int, int]]
 ) -> torch.Tensor:
     """Stacked products in one call: x's rows, taken in order, come in segments (index, rows),
-    and each segment's rows are multiplied by weights[index].T (weights: (E, N, K)).
+    and each segment's rows are multiplied by weights[index].T (weights: (E, N, K), fp32 or bf16).
 
     The experts of a mixture-of-experts layer at decode: one call shares all of the layer's
     expert products among the kernel's threads, instead of one call (and one hand-off) each.
@@ -360,7 +402,7 @@ def matmul_grouped(
     if not grouped_supported(x, weights):
         parts, first = [], 0
         for index, rows in segments:
-            parts.append(torch.nn.functional.linear(x[first : first + rows], weights[index]))
+            parts.append(linear(x[first : first + rows], weights[index]))
             first += rows
         return torch.cat(parts) if parts else x.new_empty(0, n)
     table: list[int] = []
@@ -380,7 +422,7 @@ def matmul_grouped(
         assert library is not None
         library.gemv_grouped(
             x.data_ptr(), weights.data_ptr(), out.data_ptr(), spec.data_ptr(),
-            len(segments), k, n, n * k, _threads,
+            len(segments), k, n, n * k, int(weights.dtype == torch.bfloat16), _threads,
         )  # fmt: skip
     return out
 
@@ -397,11 +439,23 @@ def fast_linear_forward(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def use_fast_linear(model: torch.nn.Module, *, prefill_dtype: torch.dtype | None = None) -> int:
+# Linear layers with fewer output rows than this keep fp32 weights when decode uses bf16: the
+# routers and gates of MoE blocks, whose bytes are negligible and whose choices stay exact.
+BF16_MIN_ROWS = 64
+
+
+def use_fast_linear(
+    model: torch.nn.Module,
+    *,
+    prefill_dtype: torch.dtype | None = None,
+    decode_dtype: torch.dtype = torch.float32,
+) -> int:
     """Route every fp32 nn.Linear of `model` with a contiguous weight through the decode kernel.
 
     With `prefill_dtype` (bfloat16), also keep a row-major copy of each weight in that dtype for
-    prefill products, and the same for expert weights. Returns how many Linear modules moved.
+    prefill products. With `decode_dtype` bfloat16, the weights themselves become bf16 (the fp32
+    copies are dropped) and serve prefill as well; activations stay fp32. Expert weights are
+    handled by `inference.experts.use_weights_dtype`. Returns how many Linear modules moved.
     """
     switched = 0
     for module in model.modules():
@@ -411,15 +465,14 @@ def use_fast_linear(model: torch.nn.Module, *, prefill_dtype: torch.dtype | None
             and module.weight.is_contiguous()
         ):
             module.forward = fast_linear_forward.__get__(module)  # type: ignore[method-assign]
-            if prefill_dtype is not None and module.weight.shape[0] < 8192:
+            if decode_dtype != torch.float32 and module.weight.shape[0] >= BF16_MIN_ROWS:
+                module.weight = torch.nn.Parameter(
+                    module.weight.detach().to(decode_dtype).contiguous(), requires_grad=False
+                )
+                if prefill_dtype == decode_dtype:
+                    module.prefill_weight = module.weight
+            elif prefill_dtype is not None and module.weight.shape[0] < 8192:
                 # (not the LM head: prefill only computes logits for the last token)
                 module.prefill_weight = module.weight.detach().to(prefill_dtype).contiguous()
             switched += 1
-        elif prefill_dtype is not None:
-            for name in ("gate_up_proj", "down_proj"):
-                weight = getattr(module, name, None)
-                if isinstance(weight, torch.Tensor) and weight.dim() == 3:
-                    setattr(
-                        module, f"prefill_{name}", weight.detach().to(prefill_dtype).contiguous()
-                    )
     return switched

@@ -41,6 +41,24 @@ def resolve_prefill_dtype(name: str, weights: torch.dtype) -> torch.dtype | None
     return torch.bfloat16 if native and not torch.cuda.is_available() else None
 
 
+def resolve_decode_dtype(name: str, weights: torch.dtype, *, kernel: bool) -> torch.dtype:
+    """The dtype decode reads the weights in for `name` (`auto`, `float32`, `bfloat16`).
+
+    bfloat16 halves the bytes a decode step reads; the decode kernel widens them to fp32 in
+    registers, so activations and sums stay fp32 (the tolerance is in docs/BENCHMARKS.md).
+    `auto` picks it when that kernel is available (`kernel`): torch's own bf16 products with
+    one row are no faster than fp32 on the target CPU. It applies to fp32 weights only: a model
+    loaded in another dtype decodes in that dtype.
+    """
+    if name not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"unknown decode dtype {name!r}; choose auto, float32 or bfloat16")
+    if weights != torch.float32:
+        return weights
+    if name == "auto":
+        return torch.bfloat16 if kernel else torch.float32
+    return DTYPES[name]
+
+
 def tune_allocator() -> None:
     """Keep freed memory in glibc's heap instead of returning it to the kernel after each step."""
     # Each decode step allocates and frees multi-megabyte activations; with glibc's default
