@@ -15,8 +15,8 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 def resolve_dtype(name: str) -> torch.dtype:
     """Map a dtype name (`auto`, `float32`, `bfloat16`) to the dtype weights are kept in."""
     if name == "auto":
-        # Measured on the 2-core AMD EPYC (AVX512-BF16) this ships on: torch's bf16 and int8
-        # matrix-vector products run 10-20x slower than fp32 there, so halving the bytes loses.
+        # On CPU the model (and so its activations) stays fp32; bf16 weights for decode are a
+        # separate choice (`resolve_decode_dtype`), read by the decode kernel with fp32 sums.
         return torch.bfloat16 if torch.cuda.is_available() else torch.float32
     try:
         return DTYPES[name]
