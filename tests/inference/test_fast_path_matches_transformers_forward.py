@@ -17,6 +17,27 @@ def _reference(path):
     return model.eval()
 
 
+def _decode_against_reference(fast, reference, cache, sequences, steps) -> float:
+    """Decode all sequences together for `steps` steps (following the reference's greedy tokens)
+    and return the largest logit difference from the reference run on each sequence alone."""
+    worst = 0.0
+    for _ in range(steps):
+        positions = torch.tensor([len(s) - 1 for s in sequences])
+        cache.prepare_decode(positions)
+        out = fast(
+            input_ids=torch.tensor([[s[-1]] for s in sequences]),
+            position_ids=positions[:, None],
+            attention_mask=decode_mask(positions),
+            cache=cache,
+            use_cache=True,
+        )
+        for row, seq in enumerate(sequences):
+            expected = reference(input_ids=torch.tensor([seq])).logits[0, -1]
+            worst = max(worst, float((out.logits[row, -1] - expected).abs().max()))
+            seq.append(int(expected.argmax()))
+    return worst
+
+
 def test_batched_decode_logits_match_the_reference_forward(tiny_mixtral):
     reference = _reference(tiny_mixtral)
     fast = AutoModelForCausalLM.from_pretrained(
@@ -39,21 +60,7 @@ def test_batched_decode_logits_match_the_reference_forward(tiny_mixtral):
             )
             last.append(int(out.logits[0, -1].argmax()))
         sequences = [[*p, t] for p, t in zip(prompts, last, strict=True)]
-        worst = 0.0
-        for _ in range(steps):
-            positions = torch.tensor([len(s) - 1 for s in sequences])
-            cache.prepare_decode(positions)
-            out = fast(
-                input_ids=torch.tensor([[s[-1]] for s in sequences]),
-                position_ids=positions[:, None],
-                attention_mask=decode_mask(positions),
-                cache=cache,
-                use_cache=True,
-            )
-            for row, seq in enumerate(sequences):
-                expected = reference(input_ids=torch.tensor([seq])).logits[0, -1]
-                worst = max(worst, float((out.logits[row, -1] - expected).abs().max()))
-                seq.append(int(expected.argmax()))
+        worst = _decode_against_reference(fast, reference, cache, sequences, steps)
     assert worst < 1e-4, f"max abs logit difference {worst}"
 
 
@@ -88,20 +95,7 @@ def test_prompts_prefilled_together_match_the_reference_forward(tiny_mixtral):
             seq.append(int(expected.argmax()))
         cache.move(3, 0)  # as the engine compacts: rows 1..3 become 0..2 with one move
         sequences = [sequences[2], sequences[0], sequences[1]]
-        for _ in range(4):
-            positions = torch.tensor([len(s) - 1 for s in sequences])
-            cache.prepare_decode(positions)
-            out = fast(
-                input_ids=torch.tensor([[s[-1]] for s in sequences]),
-                position_ids=positions[:, None],
-                attention_mask=decode_mask(positions),
-                cache=cache,
-                use_cache=True,
-            )
-            for row, seq in enumerate(sequences):
-                expected = reference(input_ids=torch.tensor([seq])).logits[0, -1]
-                worst = max(worst, float((out.logits[row, -1] - expected).abs().max()))
-                seq.append(int(expected.argmax()))
+        worst = max(worst, _decode_against_reference(fast, reference, cache, sequences, 4))
     assert worst < 1e-4, f"max abs logit difference {worst}"
 
 
