@@ -24,14 +24,19 @@ STOPWORDS = frozenset(
     ).split()
 )
 
-# Share of a sentence's content words that must appear in the passage it cites.
-SUPPORT_THRESHOLD = 0.35
+# Share of a sentence's content words that must appear in the passage it cites. This and the two
+# weights below were tuned on ../shared/eval/enterprise by replaying the drafts of five evaluation
+# runs (293 answers) through the checker; see docs/BENCHMARKS.md.
+SUPPORT_THRESHOLD = 0.3
 # Sentences shorter than this (in content words) get no source attributed: "Yes." needs none.
 MIN_CHECKED_WORDS = 3
-# An uncited sentence goes to the best-ranked passage whose support is within this margin of the
-# best support: lexical overlap alone picked lower-ranked passages that merely shared the
-# sentence's generic words ("branch", "network") over the passage the answer came from.
-RANK_MARGIN = 0.15
+# An uncited sentence goes to the passage that supports it best, counting QUESTION_WEIGHT times the
+# passage's overlap with the question: a generic sentence ("ZX Bank offers loans") is supported by
+# many documents of one company alike, and the question says which of them the answer is about.
+# Passages within RANK_MARGIN of the best count as tied; a tie goes to a document already cited in
+# the answer, then to the best-ranked passage.
+QUESTION_WEIGHT = 0.3
+RANK_MARGIN = 0.05
 
 
 class PassageLike(Protocol):
@@ -94,27 +99,44 @@ def _split_sentences(text: str) -> list[tuple[str, str]]:
 
 
 def _attribute(
-    sentence: str, by_number: dict[int, PassageLike], *, cited: set[int]
+    sentence: str,
+    by_number: dict[int, PassageLike],
+    *,
+    cited: set[int],
+    relevance: dict[int, float],
 ) -> tuple[int, float] | None:
     """The passage an uncited sentence came from, if one supports it: (number, support).
 
-    Among passages supporting the sentence, those already cited in this answer come first, then
-    the best-ranked one, unless another supports it by more than RANK_MARGIN.
+    Passages supporting the sentence are ranked by that support plus QUESTION_WEIGHT times their
+    relevance to the question. Among those within RANK_MARGIN of the best, passages already cited
+    in this answer come first, then the best-ranked one.
     """
     scores = {n: support(sentence, p.text) for n, p in by_number.items()}
     supporting = {n: score for n, score in scores.items() if score >= SUPPORT_THRESHOLD}
     if not supporting:
         return None
-    best = max(supporting.values())
-    close = [n for n, score in supporting.items() if score >= best - RANK_MARGIN]
+    ranked = {n: score + QUESTION_WEIGHT * relevance.get(n, 0.0) for n, score in supporting.items()}
+    best = max(ranked.values())
+    close = [n for n, score in ranked.items() if score >= best - RANK_MARGIN]
     cited_documents = {by_number[n].document_id for n in cited if n in by_number}
     chosen = min(close, key=lambda n: (by_number[n].document_id not in cited_documents, n))
     return chosen, supporting[chosen]
 
 
-def check_citations(answer: str, passages: list[PassageLike]) -> CheckedAnswer:
-    """Keep citations that exist and support their sentence; attribute uncited supported sentences."""
+def check_citations(
+    answer: str, passages: list[PassageLike], *, question: str = ""
+) -> CheckedAnswer:
+    """Keep citations that exist and support their sentence; attribute uncited supported sentences.
+
+    With the question, a sentence that several passages support goes to the one that also answers
+    the question best: generic sentences ("ZX Bank offers loans") match many documents equally.
+    """
     by_number = {index + 1: passage for index, passage in enumerate(passages)}
+    relevance = (
+        {n: support(question, f"{p.title} {p.location} {p.text}") for n, p in by_number.items()}
+        if question
+        else {}
+    )
     used: dict[int, float] = {}
     by_model: set[int] = set()
     removed: list[dict[str, object]] = []
@@ -143,7 +165,7 @@ def check_citations(answer: str, passages: list[PassageLike]) -> CheckedAnswer:
                     {"n": n, "reason": "source does not support the sentence", "support": score}
                 )
         if not kept and checked and by_number:
-            attributed = _attribute(bare, by_number, cited=set(used))
+            attributed = _attribute(bare, by_number, cited=set(used), relevance=relevance)
             if attributed is not None:
                 kept.append(attributed[0])
                 used[attributed[0]] = max(used.get(attributed[0], 0.0), attributed[1])

@@ -336,7 +336,7 @@ def answer_stream(
     # 7. Citations: only to passages this person may see, and only where they support the sentence.
     # The draft is kept in the trace so a citation decision can be audited (and re-checked) later.
     trace["draft"] = text
-    checked = check_citations(text, prompt.passages)
+    checked = check_citations(text, prompt.passages, question=query)
     trace["citations_removed"] = checked.removed
     final = checked.text
     if status == Message.Status.COMPLETE and NOTHING_FOUND.rstrip(".").lower() in final.lower():

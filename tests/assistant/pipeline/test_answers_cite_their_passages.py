@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from assistant.models import Message
 from assistant.pipeline import answer
+from tests.assistant.pipeline.conftest import FakeRetriever, passage
 
 
 def test_an_answer_cites_the_passage_it_used_and_keeps_a_trace(alice, model, retriever):
@@ -51,4 +52,34 @@ def test_an_uncited_supported_sentence_gets_its_source(alice, model, retriever):
     )
 
     assert result.text.endswith("[1].")
+    assert result.citations[0]["added"] is True
+
+
+def test_a_generic_sentence_goes_to_the_passage_that_answers_the_question(alice, model):
+    # Both passages support the sentence word for word; only the second is about home loans for
+    # people living abroad, which is what was asked. Rank alone would pick the first.
+    retriever = FakeRetriever(
+        [
+            passage(
+                1,
+                "ZX Bank offers loans to farmers for seeds, tractors and irrigation.",
+                title="Agriculture loan",
+            ),
+            passage(
+                2,
+                "ZX Bank offers loans to NRIs buying a home in India, with tenures up to 30 years.",
+                title="House loan",
+            ),
+        ]
+    )
+    model.add_reply("ZX Bank offers loans to customers.")
+
+    result = answer(
+        user=alice,
+        question="Does ZX Bank give home loans to NRIs?",
+        chat_model=model,
+        retriever=retriever,
+    )
+
+    assert [c["title"] for c in result.citations] == ["House loan"]
     assert result.citations[0]["added"] is True
