@@ -70,6 +70,13 @@ static inline float f32_of_bf16(unsigned short w) {
     return f;
 }
 
+/* Weights are streamed once per product; asking for them this far ahead, past the hardware
+   prefetcher's reach and around the cache (a non-temporal hint), made a decode step of the demo
+   model 10% faster at one row and 15% at eight (interleaved A/B runs; 2 KB and 6 KB were slower,
+   as were hints that keep the lines in L1 or L2). A prefetch never faults, so reading ahead past
+   the end of a weight is harmless. */
+#define PREFETCH_BYTES 4096
+
 /* rows_R (fp32 weights) and rows_bf16_R: R input rows against N weight rows. Inputs and sums
    stay fp32 either way; bf16 weights halve the bytes a product reads. */
 #define DEFINE_ROWS(NAME, WT, LOAD, SCALAR, R)                                                 \
@@ -81,6 +88,7 @@ static void NAME##R(const float* restrict x, const WT* restrict w, float* restri
         for (int m = 0; m < R; m++) acc[m] = (v16){0};                                         \
         long k = 0;                                                                            \
         for (; k + 16 <= K; k += 16) {                                                         \
+            __builtin_prefetch((const char*)(wr + k) + PREFETCH_BYTES, 0, 0);                  \
             const v16 wv = LOAD(wr + k);                                                       \
             for (int m = 0; m < R; m++) acc[m] += wv * load16(x + m * K + k);                  \
         }                                                                                      \
