@@ -122,6 +122,7 @@ static void slice(const float* x, const void* w, int bf16, float* y, long M, lon
    more than 6 input rows are done in chunks of 4 within a block, whose weights then come from
    the core's L2 cache for the second chunk instead of from memory. */
 #define BLOCK_ROWS 64
+#define SHARED_MIN_ROWS 1024
 typedef struct {
     const float* x; const char* w; float* y;
     const int64_t* segs;  /* per segment: weight index, first row, rows */
@@ -279,8 +280,14 @@ void gemv_grouped(const float* x, const void* w, float* y, const int64_t* segs, 
                   long K, long N, long w_stride, int bf16, int threads) {
     long per_seg = (N + BLOCK_ROWS - 1) / BLOCK_ROWS;
     product p = {x, (const char*)w, y, segs, nseg, K, N, w_stride, per_seg, per_seg * nseg, bf16};
-    /* A product of fewer than two blocks is not worth waking a helper for. */
-    run_shared(&p, nseg == 1 && N < 2 * BLOCK_ROWS ? 1 : threads);
+    /* A product of fewer than two blocks is not worth waking a helper for, and neither is one of
+       fewer than SHARED_MIN_ROWS weight rows for at most 4 input rows: an attention projection of
+       the demo model (576 rows) took 26 us alone and 39 us shared at one row, with no difference
+       at eight rows, where sharing still pays for the smaller ones. */
+    long most_rows = 0;
+    for (long s = 0; s < nseg; s++) most_rows = segs[3 * s + 2] > most_rows ? segs[3 * s + 2] : most_rows;
+    int alone = (nseg == 1 && N < 2 * BLOCK_ROWS) || (nseg * N < SHARED_MIN_ROWS && most_rows <= 4);
+    run_shared(&p, alone ? 1 : threads);
 }
 
 /* y[M,N] = x[M,K] @ w[N,K]^T on up to `threads` threads. */
