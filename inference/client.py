@@ -75,6 +75,8 @@ class InferenceClient:
         temperature: float = 0.0,
         stop: list[str] | None = None,
         seed: int | None = None,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
     ) -> Completion:
         """Generate a whole reply."""
         model = self.model_name()
@@ -86,6 +88,8 @@ class InferenceClient:
                 temperature=temperature,
                 stop=stop or None,
                 seed=seed,
+                frequency_penalty=frequency_penalty,
+                presence_penalty=presence_penalty,
             )
         choice = response.choices[0]
         used = response.usage
@@ -105,6 +109,8 @@ class InferenceClient:
         temperature: float = 0.0,
         stop: list[str] | None = None,
         seed: int | None = None,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
     ) -> Iterator[str]:
         """Yield the reply's text deltas; closing the iterator closes the HTTP stream."""
         model = self.model_name()
@@ -119,6 +125,8 @@ class InferenceClient:
                     temperature=temperature,
                     stop=stop or None,
                     seed=seed,
+                    frequency_penalty=frequency_penalty,
+                    presence_penalty=presence_penalty,
                     stream=True,
                 ),
             )

@@ -30,7 +30,7 @@ from inference.loading import (
     resolve_prefill_dtype,
     tune_allocator,
 )
-from inference.sampling import SamplingParams, TextStream, sample_token
+from inference.sampling import SamplingParams, TextStream, apply_penalties, sample_token
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +143,8 @@ class _Sequence:
     last_token: int = 0
     generated: int = 0
     finish: str | None = field(default=None)
+    # How often each token id was generated, for requests with frequency or presence penalties.
+    counts: torch.Tensor | None = None
 
 
 @dataclass
@@ -458,6 +460,7 @@ class Engine:
             stream=TextStream(self.tokenizer, params.stop),
             generator=params.generator(),
             position=len(handle.prompt_ids),
+            counts=torch.zeros(logits.shape[-1]) if params.penalised else None,
         )
         self._active.append(seq)
         self._accept(seq, sample_token(logits, params, seq.generator))
@@ -502,9 +505,14 @@ class Engine:
         for row, seq in enumerate(self._active):
             seq.position += 1
             params = seq.handle.params
-            token = (
-                greedy[row] if params.greedy else sample_token(logits[row], params, seq.generator)
-            )
+            if seq.counts is not None:
+                token = sample_token(
+                    apply_penalties(logits[row], seq.counts, params), params, seq.generator
+                )
+            elif params.greedy:
+                token = greedy[row]
+            else:
+                token = sample_token(logits[row], params, seq.generator)
             self._accept(seq, token)
         self._remove_finished()
 
@@ -519,6 +527,8 @@ class Engine:
         params = seq.handle.params
         seq.last_token = token
         seq.generated += 1
+        if seq.counts is not None and token < seq.counts.shape[0]:
+            seq.counts[token] += 1
         self.stats.tokens_generated += 1
         if token in self.eos_ids and not params.ignore_eos:
             seq.finish = "stop"

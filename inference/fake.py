@@ -20,6 +20,8 @@ class ReceivedChat:
     stop: list[str] | None
     seed: int | None
     stream: bool
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
 
 
 @dataclass
@@ -52,9 +54,19 @@ class FakeChatModel:
         temperature: float = 0.0,
         stop: list[str] | None = None,
         seed: int | None = None,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
     ) -> Completion:
         """Return the next queued reply, cut at a stop sequence or max_tokens like a server would."""
-        text, reason = self._next(messages, max_tokens, temperature, stop, seed, stream=False)
+        text, reason = self._next(
+            messages,
+            max_tokens,
+            temperature,
+            stop,
+            seed,
+            (frequency_penalty, presence_penalty),
+            stream=False,
+        )
         prompt = sum(count_tokens(m.get("content", "")) for m in messages)
         return Completion(text, reason, prompt, count_tokens(text), self.model)
 
@@ -66,9 +78,19 @@ class FakeChatModel:
         temperature: float = 0.0,
         stop: list[str] | None = None,
         seed: int | None = None,
+        frequency_penalty: float = 0.0,
+        presence_penalty: float = 0.0,
     ) -> Iterator[str]:
         """Yield the next queued reply word by word."""
-        text, _ = self._next(messages, max_tokens, temperature, stop, seed, stream=True)
+        text, _ = self._next(
+            messages,
+            max_tokens,
+            temperature,
+            stop,
+            seed,
+            (frequency_penalty, presence_penalty),
+            stream=True,
+        )
         yield from (piece for piece in re.findall(r"\s*\S+|\s+", text) if piece)
 
     def models(self) -> list[str]:
@@ -90,11 +112,20 @@ class FakeChatModel:
         temperature: float,
         stop: list[str] | None,
         seed: int | None,
+        penalties: tuple[float, float],
         *,
         stream: bool,
     ) -> tuple[str, str]:
         self.received.append(
-            ReceivedChat([dict(m) for m in messages], max_tokens, temperature, stop, seed, stream)
+            ReceivedChat(
+                [dict(m) for m in messages],
+                max_tokens,
+                temperature,
+                stop,
+                seed,
+                stream,
+                *penalties,
+            )
         )
         if not self.healthy:
             raise InferenceError("model server at fake:// is not reachable")

@@ -42,6 +42,8 @@ class ChatRequest:
     max_tokens: int | None
     temperature: float
     top_p: float
+    frequency_penalty: float
+    presence_penalty: float
     stop: tuple[str, ...]
     seed: int | None
     stream: bool
@@ -137,6 +139,8 @@ def parse_chat_request(body: Any) -> ChatRequest:
         max_tokens=max_tokens,
         temperature=_number(body, "temperature", 1.0, 0.0, 2.0),
         top_p=_number(body, "top_p", 1.0, 0.0, 1.0) or 1.0,
+        frequency_penalty=_number(body, "frequency_penalty", 0.0, -2.0, 2.0),
+        presence_penalty=_number(body, "presence_penalty", 0.0, -2.0, 2.0),
         stop=stops,
         seed=_integer(body, "seed", -(2**63)),
         stream=stream,

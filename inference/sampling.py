@@ -17,6 +17,11 @@ class SamplingParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # OpenAI's penalties, over the tokens generated so far (not the prompt, which an answer
+    # grounded in sources should be free to quote): each logit is lowered by
+    # frequency_penalty × (times its token was generated) + presence_penalty × (generated at all).
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
     # Benchmarks need a fixed number of tokens whatever the model says; like vLLM's ignore_eos.
     ignore_eos: bool = False
 
@@ -27,11 +32,19 @@ class SamplingParams:
             raise ValueError("temperature must be between 0 and 2")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError("top_p must be greater than 0 and at most 1")
+        for name in ("frequency_penalty", "presence_penalty"):
+            if not -2.0 <= getattr(self, name) <= 2.0:
+                raise ValueError(f"{name} must be between -2 and 2")
 
     @property
     def greedy(self) -> bool:
         """True when the most likely token is always taken."""
         return self.temperature == 0.0
+
+    @property
+    def penalised(self) -> bool:
+        """True when earlier generated tokens change the next token's logits."""
+        return self.frequency_penalty != 0.0 or self.presence_penalty != 0.0
 
     def generator(self) -> torch.Generator | None:
         """A random generator for this request: seeded when asked, so replies can be repeated."""
@@ -43,6 +56,17 @@ class SamplingParams:
         else:
             generator.manual_seed(self.seed)
         return generator
+
+
+def apply_penalties(
+    logits: torch.Tensor, counts: torch.Tensor, params: SamplingParams
+) -> torch.Tensor:
+    """One row of logits lowered for the tokens already generated (`counts` per token id)."""
+    return (
+        logits
+        - params.frequency_penalty * counts
+        - params.presence_penalty * (counts > 0).to(logits.dtype)
+    )
 
 
 def sample_token(

@@ -107,6 +107,8 @@ class ChatService:
             max_tokens=min(chat.max_tokens or room, room),
             temperature=chat.temperature,
             top_p=chat.top_p,
+            frequency_penalty=chat.frequency_penalty,
+            presence_penalty=chat.presence_penalty,
             stop=chat.stop,
             seed=chat.seed,
         )

@@ -9,6 +9,7 @@ own conversations with the extra field `conversation_id`. Citations travel in ex
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import time
 import uuid
@@ -67,6 +68,7 @@ class ChatCompletionIn(Schema):
     stream: bool = False
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(None, ge=0, le=2)
+    frequency_penalty: float | None = Field(None, ge=-2, le=2)
     max_tokens: int | None = Field(None, ge=1, le=4096)
     max_completion_tokens: int | None = Field(None, ge=1, le=4096)
     n: int = Field(1, ge=1, le=1, description="Only one choice is supported.")
@@ -148,11 +150,13 @@ def question_and_history(body: ChatCompletionIn) -> tuple[str, list[tuple[str, s
 def pipeline_options(body: ChatCompletionIn) -> pipeline.Options:
     """Pipeline options with the request's sampling parameters applied."""
     defaults = pipeline.Options()
-    return pipeline.Options(
-        k=defaults.k,
+    return dataclasses.replace(
+        defaults,
         answer_tokens=body.max_completion_tokens or body.max_tokens or defaults.answer_tokens,
         temperature=defaults.temperature if body.temperature is None else body.temperature,
-        min_relevance=defaults.min_relevance,
+        frequency_penalty=(
+            defaults.frequency_penalty if body.frequency_penalty is None else body.frequency_penalty
+        ),
     )
 
 

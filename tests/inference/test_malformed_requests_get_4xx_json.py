@@ -26,6 +26,8 @@ def http(tiny_engine):
         ({"messages": GOOD_MESSAGES, "max_tokens": "ten"}, "max_tokens"),
         ({"messages": GOOD_MESSAGES, "temperature": 9}, "temperature"),
         ({"messages": GOOD_MESSAGES, "top_p": -1}, "top_p"),
+        ({"messages": GOOD_MESSAGES, "frequency_penalty": 2.5}, "frequency_penalty"),
+        ({"messages": GOOD_MESSAGES, "presence_penalty": "high"}, "presence_penalty"),
         ({"messages": GOOD_MESSAGES, "stop": 3}, "stop"),
         ({"messages": GOOD_MESSAGES, "n": 2}, "n"),
         ({"messages": GOOD_MESSAGES, "stream": "yes"}, "stream"),

@@ -60,3 +60,30 @@ def test_an_unreachable_model_is_a_503_in_the_openai_error_shape(
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "model_unavailable"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sampling_parameters_reach_the_model_and_default_to_the_pipelines(
+    client, alice, token_for, fake_model, leave_passage
+):
+    fake_model.add_reply("Employees may take 20 weeks of fully paid parental leave [1].")
+    fake_model.add_reply("Employees may take 20 weeks of fully paid parental leave [1].")
+    token = token_for(alice)
+
+    post_json(client, "/v1/chat/completions", {"model": "assistant", "messages": [QUESTION]}, token)
+    post_json(
+        client,
+        "/v1/chat/completions",
+        {
+            "model": "assistant",
+            "messages": [QUESTION],
+            "temperature": 0.7,
+            "frequency_penalty": 0.5,
+            "max_tokens": 50,
+        },
+        token,
+    )
+
+    default, chosen = fake_model.received
+    assert (default.temperature, default.frequency_penalty) == (0.0, 0.0)
+    assert (chosen.temperature, chosen.frequency_penalty, chosen.max_tokens) == (0.7, 0.5, 50)

@@ -36,6 +36,11 @@ def test_a_body_that_is_not_json_is_a_400_with_an_openai_error(client, alice, to
         ({"model": "assistant", "messages": [{"role": "user", "content": "  "}]}, 400, "messages"),
         ({"model": "assistant", "messages": [USER], "max_tokens": 0}, 400, "max_tokens"),
         ({"model": "assistant", "messages": [USER], "n": 3}, 400, "n"),
+        (
+            {"model": "assistant", "messages": [USER], "frequency_penalty": 3},
+            400,
+            "frequency_penalty",
+        ),
         ({"model": "gpt-4o", "messages": [USER]}, 404, "model"),
     ],
 )
