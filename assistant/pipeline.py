@@ -20,6 +20,7 @@ import moderation
 from assistant.citations import check_citations
 from assistant.models import Conversation, Message, ModerationEvent, Surface
 from assistant.prompting import QuestionTooLong, Turn, build_prompt, standalone_query
+from assistant.repetition import cut_loop, loop_start
 
 logger = logging.getLogger(__name__)
 
@@ -300,6 +301,10 @@ def answer_stream(
                     yield Event("delta", {"text": safe})
                 if guard.blocked:
                     break
+                if loop_start("".join(generated)) is not None:
+                    # The model repeats itself; closing the stream below stops it.
+                    trace["stopped"] = "the answer started repeating itself"
+                    break
             if not guard.blocked:
                 tail = guard.finish()
                 if tail:
@@ -329,7 +334,7 @@ def answer_stream(
     trace["moderation"]["output"] = [
         v.to_dict() for v in guard.verdicts if v.action != moderation.Action.ALLOW
     ]
-    text = "".join(shown).strip()
+    text = cut_loop("".join(shown).strip())
     if guard.blocked and guard.block_verdict is not None:
         status = Message.Status.REFUSED if not text else Message.Status.COMPLETE
         notice = OUTPUT_STOPPED.format(

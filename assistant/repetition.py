@@ -1,0 +1,60 @@
+"""Loops in a generated answer: small models repeat a phrase or a sentence until max_tokens.
+
+The pipeline stops the model at the first sign of a loop (closing the stream cancels generation,
+which frees the model server for other people) and keeps the answer up to the loop. Sampling
+penalties were measured as the alternative and made the model paraphrase its sources instead of
+quoting them (docs/BENCHMARKS.md); this check changes nothing until the text repeats itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\S+")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]")
+_NON_WORD = re.compile(r"\W+")
+
+# A phrase of up to MAX_PHRASE_WORDS words said REPEATS times in a row ("high-end, high-end,
+# high-end") is a loop; so is a sentence of at least MIN_SENTENCE_WORDS words said twice.
+REPEATS = 3
+MAX_PHRASE_WORDS = 12
+MIN_SENTENCE_WORDS = 4
+
+
+def _normal(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+
+
+def loop_start(text: str) -> int | None:
+    """Where the repetition begins in `text` (what to cut from), or None when there is none.
+
+    Checks the end of the text for a repeated phrase, and every finished sentence against the
+    ones before it, so feeding a growing answer finds a loop as soon as it completes.
+    """
+    words = [(m.end(), _NON_WORD.sub("", m.group(0).lower())) for m in _WORD.finditer(text)]
+    for n in range(1, MAX_PHRASE_WORDS + 1):
+        need = n * REPEATS
+        if len(words) < need:
+            break
+        tail = [word for _, word in words[-need:]]
+        if any(tail[:n]) and all(tail[i] == tail[i % n] for i in range(need)):
+            # Walk back over earlier sayings of the phrase and keep only the first.
+            first = len(words) - need
+            while first >= n and [word for _, word in words[first - n : first]] == tail[:n]:
+                first -= n
+            return words[first + n - 1][0]
+    seen: set[str] = set()
+    for match in _SENTENCE.finditer(text):
+        key = _normal(match.group(0))
+        if len(key.split()) < MIN_SENTENCE_WORDS:
+            continue
+        if key in seen:
+            return match.start()  # keep everything before the repeated sentence
+        seen.add(key)
+    return None
+
+
+def cut_loop(text: str) -> str:
+    """`text` without its repetition, if it has one."""
+    start = loop_start(text)
+    return text if start is None else text[:start].rstrip()

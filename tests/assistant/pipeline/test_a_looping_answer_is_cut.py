@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.models import Message
+from assistant.pipeline import answer, answer_stream, conversation_start
+from assistant.repetition import cut_loop, loop_start
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("It offers high-end, high-end, high-end, high-end, high-end", "It offers high-end,"),
+        (
+            "Leave is 20 weeks. It is paid in full. Leave is 20 weeks. It is paid",
+            "Leave is 20 weeks. It is paid in full.",
+        ),
+        (
+            "a 2.0-liter turbo 6.0-liter turbo 6.0-liter turbo 6.0-liter turbo",
+            "a 2.0-liter turbo 6.0-liter turbo",
+        ),
+    ],
+)
+def test_a_repetition_is_cut_after_its_first_saying(text, kept):
+    assert cut_loop(text) == kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Employees may take 20 weeks of fully paid parental leave [1].",
+        "Call 555 555 or write to hr@example.com.",  # two repeats are not yet a loop
+        "Yes. Yes. The policy applies to everyone.",  # short sentences may repeat
+        "1. Open the app. 2. Open the settings.",
+    ],
+)
+def test_an_answer_without_a_loop_is_left_alone(text):
+    assert loop_start(text) is None
+
+
+def test_the_model_is_stopped_at_the_loop_and_the_answer_keeps_what_came_before(
+    alice, model, retriever
+):
+    loop = " Every employee may take 20 weeks of fully paid parental leave."
+    model.add_reply("Parental leave is paid [1]." + loop * 30)
+    conversation = conversation_start(user=alice, question="How long is parental leave?")
+
+    events = list(
+        answer_stream(
+            user=alice,
+            conversation=conversation,
+            question="How long is parental leave?",
+            chat_model=model,
+            retriever=retriever,
+        )
+    )
+
+    # The model's stream was closed at the second saying of the sentence, not read to the end.
+    streamed = "".join(e.data["text"] for e in events if e.type == "delta")
+    assert streamed.count("20 weeks") <= 2
+    done = events[-1].data
+    assert done["status"] == Message.Status.COMPLETE
+    assert done["content"] == (
+        "Parental leave is paid [1]. Every employee may take 20 weeks of fully paid parental leave [1]."
+    )
+    message = Message.objects.get(pk=done["message_id"])
+    assert message.trace["stopped"] == "the answer started repeating itself"
+    assert [c["chunk_id"] for c in done["citations"]] == [1]
+
+
+def test_an_answer_without_a_loop_is_unchanged(alice, model, retriever):
+    model.add_reply("Employees may take 20 weeks. The leave is fully paid. Ask HR for the form.")
+
+    result = answer(
+        user=alice, question="How long is parental leave?", chat_model=model, retriever=retriever
+    )
+
+    assert result.text.startswith("Employees may take 20 weeks")
+    assert result.text.rstrip(".").endswith("Ask HR for the form")
+    assert "stopped" not in result.message.trace
