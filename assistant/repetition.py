@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\S+")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]")
+# A sentence ends at . ! or ? followed by a space or the end: "UFS 3.1" and "www.x.com" go on.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=\S))+[.!?](?=\s|$)")
+# What a cut can leave dangling at the end: a list item's number or bullet, a comma, a colon.
+_DANGLING = re.compile(r"(?:\s*\n\s*(?:\d+[.)]|[-*•])?)+\s*$|[\s,;:–-]+$")
 _NON_WORD = re.compile(r"\W+")
 
 # A phrase of up to MAX_PHRASE_WORDS words said REPEATS times in a row ("high-end, high-end,
@@ -55,6 +58,11 @@ def loop_start(text: str) -> int | None:
 
 
 def cut_loop(text: str) -> str:
-    """`text` without its repetition, if it has one."""
+    """`text` without its repetition (and what the cut leaves dangling), if it has one."""
     start = loop_start(text)
-    return text if start is None else text[:start].rstrip()
+    if start is None:
+        return text
+    kept = text[:start].rstrip()
+    while (tidier := _DANGLING.sub("", kept)) != kept:
+        kept = tidier
+    return kept

@@ -10,7 +10,16 @@ from assistant.repetition import cut_loop, loop_start
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
-        ("It offers high-end, high-end, high-end, high-end, high-end", "It offers high-end,"),
+        ("It offers high-end, high-end, high-end, high-end, high-end", "It offers high-end"),
+        (
+            "1. Open the app now.\n2. Choose the smartphone option.\n3. Choose the smartphone option.\n4.",
+            "1. Open the app now.\n2. Choose the smartphone option.",
+        ),
+        (
+            "It has a 256GB UFS 3.1 SSD and more. The Pro has a 256GB UFS 3.1 SSD and more. "
+            "It has a 256GB UFS 3.1 SSD and more. The",
+            "It has a 256GB UFS 3.1 SSD and more. The Pro has a 256GB UFS 3.1 SSD and more.",
+        ),
         (
             "Leave is 20 weeks. It is paid in full. Leave is 20 weeks. It is paid",
             "Leave is 20 weeks. It is paid in full.",
