@@ -6,6 +6,8 @@ from typing import Any
 
 import torch
 
+from inference import gemv
+
 IMPLEMENTATION = "engine_sdpa"
 
 
@@ -34,8 +36,21 @@ def decode_attention_forward(
     # torch's CPU flash-attention kernel sizes per-thread buffers and opens a parallel region
     # per call; for a single query row that costs more than the arithmetic (3 ms a layer on
     # shared cores). Grouped-query heads are folded into the matmul instead of repeating K/V.
+    # With many key rows (a batch of long conversations) the decode kernel reads each cached
+    # key and value once for all query heads of its group, on the kernel's threads.
     kv_heads = key.shape[1]
     q = query.reshape(batch, kv_heads, heads // kv_heads, dim)
+    scale = dim**-0.5 if scaling is None else scaling
+    mask = attention_mask
+    if mask is not None and mask.dtype == torch.bool and mask.numel() == batch * key.shape[2]:
+        mask = mask.reshape(batch, key.shape[2])
+    out = (
+        gemv.decode_attention(q, key, value, mask, scale)
+        if mask is None or mask.dim() == 2
+        else None
+    )
+    if out is not None:
+        return out.reshape(batch, 1, heads, dim), None
     scores = torch.matmul(q, key.transpose(-1, -2))
     scores.mul_(dim**-0.5 if scaling is None else scaling)
     if attention_mask is not None:

@@ -115,3 +115,49 @@ def test_greedy_generation_matches_transformers_generate(tiny_mixtral):
             torch.tensor([prompt]), max_new_tokens=12, do_sample=False, eos_token_id=None
         )[0, len(prompt) :]
         assert result.text == tokenizer.decode(generated, skip_special_tokens=True)
+
+
+def test_decode_attention_through_the_kernel_matches_the_reference_forward(tiny_mixtral):
+    from inference import gemv
+    from inference.attention import use_decode_attention
+
+    reference = _reference(tiny_mixtral)
+    fast = AutoModelForCausalLM.from_pretrained(
+        tiny_mixtral, dtype=torch.float32, attn_implementation="sdpa"
+    ).eval()
+    assert use_sparse_topk(fast) > 0 and use_decode_attention(fast)
+    # Three rows of ~200 positions: enough key rows for the kernel's attention.
+    generator = torch.Generator().manual_seed(3)
+    prompts = [
+        torch.randint(100, 40000, (n,), generator=generator).tolist() for n in (200, 180, 190)
+    ]
+    assert len(prompts) * 180 >= gemv.ATTENTION_MIN_KEY_ROWS
+    calls = []
+    real = gemv.decode_attention
+
+    def counted(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    cache = SlotKVCache(slots=3, max_length=256)
+    with torch.inference_mode():
+        last = []
+        for slot, ids in enumerate(prompts):
+            cache.prepare_prefill(slot=slot, start=0, length=len(ids))
+            out = fast(
+                input_ids=torch.tensor([ids]),
+                position_ids=torch.arange(len(ids))[None],
+                attention_mask=prefill_mask(0, len(ids)),
+                cache=cache,
+                use_cache=True,
+            )
+            last.append(int(out.logits[0, -1].argmax()))
+        sequences = [[*p, t] for p, t in zip(prompts, last, strict=True)]
+        gemv.decode_attention = counted
+        try:
+            worst = _decode_against_reference(fast, reference, cache, sequences, 4)
+        finally:
+            gemv.decode_attention = real
+    assert calls and all(calls), "the kernel's attention did not run"
+    assert worst < 1e-4, f"max abs logit difference {worst}"
