@@ -30,6 +30,8 @@ def decode_attention_forward(
         or kwargs.get("softcap") is not None
         or kwargs.get("position_bias") is not None
     ):
+        # A cache stored in bf16 hands back bf16 keys and values; SDPA wants one dtype.
+        key, value = key.to(query.dtype), value.to(query.dtype)
         return sdpa_attention_forward(
             module, query, key, value, attention_mask, dropout, scaling, **kwargs
         )
@@ -51,6 +53,7 @@ def decode_attention_forward(
     )
     if out is not None:
         return out.reshape(batch, 1, heads, dim), None
+    key, value = key.to(query.dtype), value.to(query.dtype)
     scores = torch.matmul(q, key.transpose(-1, -2))
     scores.mul_(dim**-0.5 if scaling is None else scaling)
     if attention_mask is not None:

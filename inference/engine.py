@@ -212,12 +212,21 @@ class Engine:
             gemv.use_fast_linear(self.model, prefill_dtype=low, decode_dtype=decode)
             if self.sparse_experts:
                 use_weights_dtype(self.model, decode_dtype=decode, prefill_dtype=low)
-        use_decode_attention(self.model)
+        decode_attention = use_decode_attention(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))
         self.eos_ids = eos_token_ids(self.model, self.tokenizer)
         self.stats = EngineStats()
-        self._cache = SlotKVCache(slots=max_batch, max_length=self.context_length)
+        # With bf16 decode weights the cache is bf16 too (the same tolerance, half the bytes a
+        # long conversation's decode step reads); with fp32 weights it keeps fp32. Only our
+        # attention function knows to widen bf16 keys and values for the fp32 queries.
+        bf16_cache = self.decode_dtype == "bfloat16" and decode_attention
+        self.kv_dtype = "bfloat16" if bf16_cache else "float32"
+        self._cache = SlotKVCache(
+            slots=max_batch,
+            max_length=self.context_length,
+            dtype=torch.bfloat16 if self.kv_dtype == "bfloat16" else None,
+        )
         # transformers 5 renamed the forward's `past_key_values` to `cache`.
         params = inspect.signature(self.model.forward).parameters
         self._cache_kwarg = "cache" if "cache" in params else "past_key_values"

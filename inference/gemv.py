@@ -313,15 +313,20 @@ static void attend_segment(const product* p, long s) {
     long G = p->K, L = p->N, D = p->D, J = D / 16;
     v16 acc[8 * 16];
     for (long i = 0; i < G * J; i++) acc[i] = (v16){0};
-    const float* vs = (const float*)p->w + s * p->w_stride;
     const float* ps = p->x + s * G * L;
+    long size = p->bf16 ? 2 : 4;
+    const char* vs = p->w + s * p->w_stride * size;
     for (long t = 0; t < L; t++) {
-        const float* row = vs + t * D;
-        __builtin_prefetch((const char*)row + PREFETCH_BYTES, 0, 0);
+        const char* row = vs + t * D * size;
+        __builtin_prefetch(row + PREFETCH_BYTES, 0, 0);
         for (long g = 0; g < G; g++) {
             const float pg = ps[g * L + t];
             if (pg == 0.f) continue;
-            for (long j = 0; j < J; j++) acc[g * J + j] += pg * load16(row + 16 * j);
+            for (long j = 0; j < J; j++) {
+                const v16 vv = p->bf16 ? load16_bf16((const unsigned short*)row + 16 * j)
+                                       : load16((const float*)row + 16 * j);
+                acc[g * J + j] += pg * vv;
+            }
         }
     }
     for (long g = 0; g < G; g++)
@@ -329,9 +334,9 @@ static void attend_segment(const product* p, long s) {
             __builtin_memcpy(p->y + (s * G + g) * D + 16 * j, &acc[g * J + j], sizeof(v16));
 }
 
-void attend_values(const float* probs, const float* v, float* out, long nseg, long G, long L,
-                   long D, long head_stride, int threads) {
-    product p = {probs, (const char*)v, out, NULL, nseg, G, L, head_stride, 1, nseg, 0, D};
+void attend_values(const float* probs, const void* v, float* out, long nseg, long G, long L,
+                   long D, long head_stride, int bf16, int threads) {
+    product p = {probs, (const char*)v, out, NULL, nseg, G, L, head_stride, 1, nseg, bf16, D};
     run_shared(&p, threads);
 }
 """
@@ -387,7 +392,7 @@ def _library() -> ctypes.CDLL | None:
     loaded.gemv_nk.argtypes = [pointer] * 3 + [long] * 3 + [ctypes.c_int] * 2
     loaded.gemv_grouped.argtypes = [pointer] * 4 + [long] * 4 + [ctypes.c_int] * 2
     loaded.attend_values.restype = None
-    loaded.attend_values.argtypes = [pointer] * 3 + [long] * 5 + [ctypes.c_int]
+    loaded.attend_values.argtypes = [pointer] * 3 + [long] * 5 + [ctypes.c_int] * 2
     return loaded
 
 
@@ -505,8 +510,8 @@ def decode_attention(
 ) -> torch.Tensor | None:
     """Attention for one query token per row through the kernel, or None where it does not apply.
 
-    query (B, kv_heads, G, D); key and value (B, kv_heads, L, D), views of a cache whose rows are
-    D floats apart and whose heads are evenly spaced (as the engine's slot cache is); mask (B, L)
+    query (B, kv_heads, G, D) fp32; key and value (B, kv_heads, L, D), fp32 or bf16, views of a
+    cache whose rows are D elements apart and whose heads are evenly spaced (as the engine's slot cache is); mask (B, L)
     bool or None. Keys and values are each read once for all G query heads of a key/value head:
     scores through the grouped product, softmax in torch, then the weighted sum of values.
     Returns (B, kv_heads, G, D).
@@ -518,8 +523,8 @@ def decode_attention(
         library is None
         or batch * length < ATTENTION_MIN_KEY_ROWS
         or query.dtype != torch.float32
-        or key.dtype != torch.float32
-        or value.dtype != torch.float32
+        or key.dtype not in KERNEL_DTYPES
+        or value.dtype != key.dtype
         or dim % 16
         or dim > 256
         or groups > 8
@@ -532,12 +537,13 @@ def decode_attention(
     ):
         return None
     heads = batch * kv_heads
+    bf16 = int(key.dtype == torch.bfloat16)
     q = query.contiguous()
     scores = torch.empty(heads * groups, length, dtype=torch.float32)
     spec = _head_segments(heads, groups)
     library.gemv_grouped(
         q.data_ptr(), key.data_ptr(), scores.data_ptr(), spec.data_ptr(),
-        heads, dim, length, key.stride(1), 0, _threads,
+        heads, dim, length, key.stride(1), bf16, _threads,
     )  # fmt: skip
     scores = scores.view(batch, kv_heads * groups, length).mul_(scale)
     if mask is not None:
@@ -546,7 +552,7 @@ def decode_attention(
     out = torch.empty(batch, kv_heads, groups, dim, dtype=torch.float32)
     library.attend_values(
         probs.data_ptr(), value.data_ptr(), out.data_ptr(), heads, groups, length, dim,
-        value.stride(1), _threads,
+        value.stride(1), bf16, _threads,
     )  # fmt: skip
     return out
 

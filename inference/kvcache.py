@@ -35,8 +35,18 @@ class SlotKVCache:
     which keeps this independent of how each architecture names its head counts.
     """
 
-    def __init__(self, *, slots: int, max_length: int, initial_capacity: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        slots: int,
+        max_length: int,
+        initial_capacity: int = 256,
+        dtype: torch.dtype | None = None,
+    ) -> None:
         self.slots = slots
+        # Storage dtype; None keeps what the attention layers hand over. bf16 halves what a decode
+        # step reads from a long conversation's cache; attention still computes in fp32.
+        self.dtype = dtype
         self.max_length = max_length
         self.capacity = min(initial_capacity, max_length)
         self.keys: list[torch.Tensor] = []
@@ -66,8 +76,8 @@ class SlotKVCache:
             return key_states, value_states  # attended with a block-diagonal mask
         if self._positions is not None:  # decode: one new token per active row
             rows = self._rows
-            keys[rows, :, self._positions] = key_states[:, :, 0]
-            values[rows, :, self._positions] = value_states[:, :, 0]
+            keys[rows, :, self._positions] = key_states[:, :, 0].to(keys.dtype)
+            values[rows, :, self._positions] = value_states[:, :, 0].to(values.dtype)
             n = key_states.shape[0]
             return keys[:n, :, : self._length], values[:n, :, : self._length]
         slot, start, q = self._slot, self._start, key_states.shape[2]
@@ -116,7 +126,7 @@ class SlotKVCache:
 
     def _alloc(self, like: torch.Tensor) -> torch.Tensor:
         _, heads, _, dim = like.shape
-        return torch.zeros(self.slots, heads, self.capacity, dim, dtype=like.dtype)
+        return torch.zeros(self.slots, heads, self.capacity, dim, dtype=self.dtype or like.dtype)
 
     def _ensure_capacity(self, needed: int) -> None:
         if needed > self.max_length:

@@ -22,20 +22,23 @@ def _reference(query, key, value, mask, scale):
     return torch.matmul(torch.softmax(scores, dim=-1), value)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize(
     ("batch", "kv_heads", "groups", "length", "dim"),
     [(8, 3, 3, 1000, 64), (1, 2, 4, 700, 128), (3, 1, 1, 513, 16), (2, 4, 8, 300, 256)],
 )
 def test_attention_over_slot_cache_views_equals_torch(
-    threads, batch, kv_heads, groups, length, dim
+    dtype, threads, batch, kv_heads, groups, length, dim
 ):
     gemv.set_threads(threads)
     generator = torch.Generator().manual_seed(length)
     # The engine's cache: (slots, kv_heads, capacity, dim), attended through a view of the first
     # `length` positions of the first `batch` slots.
-    keys = torch.randn(batch + 2, kv_heads, length + 37, dim, generator=generator)
-    values = torch.randn(batch + 2, kv_heads, length + 37, dim, generator=generator)
+    # A bf16 cache is read as stored and widened in registers: the reference gets the same
+    # rounded numbers in fp32.
+    keys = torch.randn(batch + 2, kv_heads, length + 37, dim, generator=generator).to(dtype)
+    values = torch.randn(batch + 2, kv_heads, length + 37, dim, generator=generator).to(dtype)
     key, value = keys[:batch, :, :length], values[:batch, :, :length]
     query = torch.randn(batch, kv_heads, groups, dim, generator=generator)
     # Each row has its own position: keys after it are masked.
@@ -46,13 +49,14 @@ def test_attention_over_slot_cache_views_equals_torch(
     out = gemv.decode_attention(query, key, value, mask, dim**-0.5)
 
     assert out is not None
+    wide_key, wide_value = key.float(), value.float()
     torch.testing.assert_close(
-        out, _reference(query, key, value, mask, dim**-0.5), atol=2e-5, rtol=1e-4
+        out, _reference(query, wide_key, wide_value, mask, dim**-0.5), atol=2e-5, rtol=1e-4
     )
     unmasked = gemv.decode_attention(query, key, value, None, 0.5)
     assert unmasked is not None
     torch.testing.assert_close(
-        unmasked, _reference(query, key, value, None, 0.5), atol=2e-5, rtol=1e-4
+        unmasked, _reference(query, wide_key, wide_value, None, 0.5), atol=2e-5, rtol=1e-4
     )
 
 
@@ -61,11 +65,11 @@ def test_what_the_kernel_does_not_cover_is_left_to_torch():
     key = value = torch.randn(8, 2, 1000, 64)
     mask = torch.ones(8, 1000, dtype=torch.bool)
     assert gemv.decode_attention(query, key, value, mask, 0.125) is not None
-    # Short contexts (torch is cheaper), additive masks, bf16 caches, head sizes the vectors do
-    # not divide, and keys that are not rows of a slot cache.
+    # Short contexts (torch is cheaper), additive masks, keys and values of different dtypes,
+    # head sizes the vectors do not divide, and keys that are not rows of a slot cache.
     assert gemv.decode_attention(query[:1], key[:1, :, :100], value[:1, :, :100], None, 0.1) is None
     assert gemv.decode_attention(query, key, value, torch.zeros(8, 1000), 0.125) is None
-    assert gemv.decode_attention(query, key.bfloat16(), value.bfloat16(), mask, 0.125) is None
+    assert gemv.decode_attention(query, key.bfloat16(), value, mask, 0.125) is None
     odd = torch.randn(8, 2, 1000, 40)
     assert gemv.decode_attention(torch.randn(8, 2, 2, 40), odd, odd, mask, 0.125) is None
     assert (
