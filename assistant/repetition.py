@@ -16,6 +16,11 @@ _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=\S))+[.!?](?=\s|$)")
 # What a cut can leave dangling at the end: a list item's number or bullet, a comma, a colon.
 _DANGLING = re.compile(r"(?:\s*\n\s*(?:\d+[.)]|[-*•])?)+\s*$|[\s,;:–-]+$")
 _NON_WORD = re.compile(r"\W+")
+# Citation markers and list numbers change from one saying of a loop to the next ("[5] The car
+# ...", "[6] The car ..."; "8. Open an account", "9. Open an account"): they count as one word.
+_COUNTER = re.compile(r"\[\d{1,3}\]|\d{1,3}[.)]")
+_MARKER = re.compile(r"\[\d{1,3}\]")
+_BREAK = re.compile(r"\n|[.!?](?=\s)")
 
 # A phrase of up to MAX_PHRASE_WORDS words said REPEATS times in a row ("high-end, high-end,
 # high-end") is a loop; so is a sentence of at least MIN_SENTENCE_WORDS words said twice.
@@ -25,7 +30,11 @@ MIN_SENTENCE_WORDS = 4
 
 
 def _normal(text: str) -> str:
-    return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+    return " ".join(_NON_WORD.sub(" ", _MARKER.sub(" ", text).lower()).split())
+
+
+def _word(raw: str) -> str:
+    return "#" if _COUNTER.fullmatch(raw) else _NON_WORD.sub("", raw.lower())
 
 
 def loop_start(text: str) -> int | None:
@@ -34,18 +43,22 @@ def loop_start(text: str) -> int | None:
     Checks the end of the text for a repeated phrase, and every finished sentence against the
     ones before it, so feeding a growing answer finds a loop as soon as it completes.
     """
-    words = [(m.end(), _NON_WORD.sub("", m.group(0).lower())) for m in _WORD.finditer(text)]
+    words = [(m.start(), m.end(), _word(m.group(0))) for m in _WORD.finditer(text)]
     for n in range(1, MAX_PHRASE_WORDS + 1):
         need = n * REPEATS
         if len(words) < need:
             break
-        tail = [word for _, word in words[-need:]]
+        tail = [word for _, _, word in words[-need:]]
         if any(tail[:n]) and all(tail[i] == tail[i % n] for i in range(need)):
             # Walk back over earlier sayings of the phrase and keep only the first.
             first = len(words) - need
-            while first >= n and [word for _, word in words[first - n : first]] == tail[:n]:
+            while first >= n and [word for _, _, word in words[first - n : first]] == tail[:n]:
                 first -= n
-            return words[first + n - 1][0]
+            end = words[first + n - 1][1]
+            # The phrase was read from the end of the text, so its first saying may run into the
+            # next line or sentence ("... account [2]\n2. Open a"): stop at the last break in it.
+            breaks = [m.end() for m in _BREAK.finditer(text, words[first][0], end)]
+            return breaks[-1] if breaks else end
     seen: set[str] = set()
     for match in _SENTENCE.finditer(text):
         key = _normal(match.group(0))

@@ -12,6 +12,16 @@ from assistant.repetition import cut_loop, loop_start
     [
         ("It offers high-end, high-end, high-end, high-end, high-end", "It offers high-end"),
         (
+            "The steps are:\n1. Open a current account [2]\n2. Open a current account [2]\n"
+            "3. Open a current account [2]\n4. Open a",
+            "The steps are:\n1. Open a current account [2]",
+        ),
+        (
+            "[4] The Spark is a compact hatchback by Aventro. ---\n[5] The Spark is a compact "
+            "hatchback by Aventro. ---\n[6] The",
+            "[4] The Spark is a compact hatchback by Aventro.",
+        ),
+        (
             "1. Open the app now.\n2. Choose the smartphone option.\n3. Choose the smartphone option.\n4.",
             "1. Open the app now.\n2. Choose the smartphone option.",
         ),
@@ -41,6 +51,7 @@ def test_a_repetition_is_cut_after_its_first_saying(text, kept):
         "Call 555 555 or write to hr@example.com.",  # two repeats are not yet a loop
         "Yes. Yes. The policy applies to everyone.",  # short sentences may repeat
         "1. Open the app. 2. Open the settings.",
+        "It comes with 12 GB, 16 GB or 24 GB of memory.",  # numbers are words, not list counters
     ],
 )
 def test_an_answer_without_a_loop_is_left_alone(text):
