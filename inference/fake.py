@@ -58,15 +58,11 @@ class FakeChatModel:
         presence_penalty: float = 0.0,
     ) -> Completion:
         """Return the next queued reply, cut at a stop sequence or max_tokens like a server would."""
-        text, reason = self._next(
-            messages,
-            max_tokens,
-            temperature,
-            stop,
-            seed,
-            (frequency_penalty, presence_penalty),
-            stream=False,
-        )
+        call = ReceivedChat(
+            [dict(m) for m in messages], max_tokens, temperature, stop, seed, False,
+            frequency_penalty, presence_penalty,
+        )  # fmt: skip
+        text, reason = self._next(call)
         prompt = sum(count_tokens(m.get("content", "")) for m in messages)
         return Completion(text, reason, prompt, count_tokens(text), self.model)
 
@@ -82,15 +78,11 @@ class FakeChatModel:
         presence_penalty: float = 0.0,
     ) -> Iterator[str]:
         """Yield the next queued reply word by word."""
-        text, _ = self._next(
-            messages,
-            max_tokens,
-            temperature,
-            stop,
-            seed,
-            (frequency_penalty, presence_penalty),
-            stream=True,
-        )
+        call = ReceivedChat(
+            [dict(m) for m in messages], max_tokens, temperature, stop, seed, True,
+            frequency_penalty, presence_penalty,
+        )  # fmt: skip
+        text, _ = self._next(call)
         yield from (piece for piece in re.findall(r"\s*\S+|\s+", text) if piece)
 
     def models(self) -> list[str]:
@@ -105,36 +97,16 @@ class FakeChatModel:
         """The configured context window."""
         return self.context_window
 
-    def _next(
-        self,
-        messages: list[dict[str, str]],
-        max_tokens: int,
-        temperature: float,
-        stop: list[str] | None,
-        seed: int | None,
-        penalties: tuple[float, float],
-        *,
-        stream: bool,
-    ) -> tuple[str, str]:
-        self.received.append(
-            ReceivedChat(
-                [dict(m) for m in messages],
-                max_tokens,
-                temperature,
-                stop,
-                seed,
-                stream,
-                *penalties,
-            )
-        )
+    def _next(self, call: ReceivedChat) -> tuple[str, str]:
+        self.received.append(call)
         if not self.healthy:
             raise InferenceError("model server at fake:// is not reachable")
         if not self._queue:
             raise InferenceError("FakeChatModel has no queued reply left")
         text, reason = self._queue.popleft(), "stop"
-        for sequence in stop or ():
+        for sequence in call.stop or ():
             if sequence in text:
                 text = text[: text.index(sequence)]
-        if count_tokens(text) > max_tokens:
-            text, reason = text[: max_tokens * 3], "length"
+        if count_tokens(text) > call.max_tokens:
+            text, reason = text[: call.max_tokens * 3], "length"
         return text, reason

@@ -38,6 +38,22 @@ def _decode_against_reference(fast, reference, cache, sequences, steps) -> float
     return worst
 
 
+def _prefill_each(fast, cache, prompts) -> list[list[int]]:
+    """Prefill each prompt into its own slot; return each prompt followed by its greedy token."""
+    sequences = []
+    for slot, ids in enumerate(prompts):
+        cache.prepare_prefill(slot=slot, start=0, length=len(ids))
+        out = fast(
+            input_ids=torch.tensor([ids]),
+            position_ids=torch.arange(len(ids))[None],
+            attention_mask=prefill_mask(0, len(ids)),
+            cache=cache,
+            use_cache=True,
+        )
+        sequences.append([*ids, int(out.logits[0, -1].argmax())])
+    return sequences
+
+
 def test_batched_decode_logits_match_the_reference_forward(tiny_mixtral):
     reference = _reference(tiny_mixtral)
     fast = AutoModelForCausalLM.from_pretrained(
@@ -48,18 +64,7 @@ def test_batched_decode_logits_match_the_reference_forward(tiny_mixtral):
     steps = 5
     cache = SlotKVCache(slots=2, max_length=64, initial_capacity=4)  # forces growth, too
     with torch.inference_mode():
-        last = []
-        for slot, ids in enumerate(prompts):
-            cache.prepare_prefill(slot=slot, start=0, length=len(ids))
-            out = fast(
-                input_ids=torch.tensor([ids]),
-                position_ids=torch.arange(len(ids))[None],
-                attention_mask=prefill_mask(0, len(ids)),
-                cache=cache,
-                use_cache=True,
-            )
-            last.append(int(out.logits[0, -1].argmax()))
-        sequences = [[*p, t] for p, t in zip(prompts, last, strict=True)]
+        sequences = _prefill_each(fast, cache, prompts)
         worst = _decode_against_reference(fast, reference, cache, sequences, steps)
     assert worst < 1e-4, f"max abs logit difference {worst}"
 
@@ -142,18 +147,7 @@ def test_decode_attention_through_the_kernel_matches_the_reference_forward(tiny_
 
     cache = SlotKVCache(slots=3, max_length=256)
     with torch.inference_mode():
-        last = []
-        for slot, ids in enumerate(prompts):
-            cache.prepare_prefill(slot=slot, start=0, length=len(ids))
-            out = fast(
-                input_ids=torch.tensor([ids]),
-                position_ids=torch.arange(len(ids))[None],
-                attention_mask=prefill_mask(0, len(ids)),
-                cache=cache,
-                use_cache=True,
-            )
-            last.append(int(out.logits[0, -1].argmax()))
-        sequences = [[*p, t] for p, t in zip(prompts, last, strict=True)]
+        sequences = _prefill_each(fast, cache, prompts)
         gemv.decode_attention = counted
         try:
             worst = _decode_against_reference(fast, reference, cache, sequences, 4)
