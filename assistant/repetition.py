@@ -13,20 +13,32 @@ import re
 _WORD = re.compile(r"\S+")
 # A sentence ends at . ! or ? followed by a space or the end: "UFS 3.1" and "www.x.com" go on.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=\S))+[.!?](?=\s|$)")
-# What a cut can leave dangling at the end: a list item's number or bullet, a comma, a colon.
-_DANGLING = re.compile(r"(?:\s*\n\s*(?:\d+[.)]|[-*•])?)+\s*$|[\s,;:–-]+$")
+# What a cut can leave dangling at the end: a list item's number or bullet (said once or twice:
+# "3. 3."), a comma, a colon.
+_DANGLING = re.compile(r"(?:\s*\n\s*(?:(?:\d+[.)]|[-*•])\s*)*)+$|[\s,;:–-]+$")
+# A list item whose number the model wrote twice ("1. 1. Parents can ..."), which Markdown would
+# show as a list nested in a list.
+_DOUBLED_COUNTER = re.compile(r"^([ \t]*)(\d{1,3})([.)])[ \t]+\2\3[ \t]+", re.MULTILINE)
 _NON_WORD = re.compile(r"\W+")
 # Citation markers and list numbers change from one saying of a loop to the next ("[5] The car
 # ...", "[6] The car ..."; "8. Open an account", "9. Open an account"): they count as one word.
 _COUNTER = re.compile(r"\[\d{1,3}\]|\d{1,3}[.)]")
 _MARKER = re.compile(r"\[\d{1,3}\]")
 _BREAK = re.compile(r"\n|[.!?](?=\s)")
+# A plain number ("10", "1,500", "2.5"); "E4" and "24GB" are words.
+_NUMBER = re.compile(r"\W*\d[\d.,]*\W*")
 
 # A phrase of up to MAX_PHRASE_WORDS words said REPEATS times in a row ("high-end, high-end,
 # high-end") is a loop; so is a sentence of at least MIN_SENTENCE_WORDS words said twice.
 REPEATS = 3
 MAX_PHRASE_WORDS = 12
 MIN_SENTENCE_WORDS = 4
+# A model that counts up ("Daily allowance is 10 euros; Daily allowance is 15 euros; ...") says
+# the same phrase with other numbers: one with at least TEMPLATE_MIN_WORDS words besides its
+# numbers, said TEMPLATE_REPEATS times in a row, is a loop too. A list from a document rarely
+# keeps every word but the numbers for five items; "12 GB, 16 GB or 24 GB" has one such word.
+TEMPLATE_REPEATS = 5
+TEMPLATE_MIN_WORDS = 3
 
 
 def _normal(text: str) -> str:
@@ -37,19 +49,22 @@ def _word(raw: str) -> str:
     return "#" if _COUNTER.fullmatch(raw) else _NON_WORD.sub("", raw.lower())
 
 
-def loop_start(text: str) -> int | None:
-    """Where the repetition begins in `text` (what to cut from), or None when there is none.
+def _template_word(raw: str) -> str:
+    return "#" if _NUMBER.fullmatch(raw) else _word(raw)
 
-    Checks the end of the text for a repeated phrase, and every finished sentence against the
-    ones before it, so feeding a growing answer finds a loop as soon as it completes.
-    """
-    words = [(m.start(), m.end(), _word(m.group(0))) for m in _WORD.finditer(text)]
+
+def _repeated_phrase(
+    text: str, words: list[tuple[int, int, str]], *, repeats: int, min_words: int
+) -> int | None:
+    """Where the first saying of a phrase said `repeats` times at the end of `text` ends."""
     for n in range(1, MAX_PHRASE_WORDS + 1):
-        need = n * REPEATS
+        need = n * repeats
         if len(words) < need:
             break
         tail = [word for _, _, word in words[-need:]]
-        if any(tail[:n]) and all(tail[i] == tail[i % n] for i in range(need)):
+        if sum(1 for word in tail[:n] if word and word != "#") < min_words:
+            continue
+        if all(tail[i] == tail[i % n] for i in range(need)):
             # Walk back over earlier sayings of the phrase and keep only the first.
             first = len(words) - need
             while first >= n and [word for _, _, word in words[first - n : first]] == tail[:n]:
@@ -59,6 +74,31 @@ def loop_start(text: str) -> int | None:
             # next line or sentence ("... account [2]\n2. Open a"): stop at the last break in it.
             breaks = [m.end() for m in _BREAK.finditer(text, words[first][0], end)]
             return breaks[-1] if breaks else end
+    return None
+
+
+def loop_start(text: str) -> int | None:
+    """Where the repetition begins in `text` (what to cut from), or None when there is none.
+
+    Checks the end of the text for a repeated phrase (word for word, or but for its numbers),
+    and every finished sentence against the ones before it, so feeding a growing answer finds a
+    loop as soon as it completes.
+    """
+    matches = list(_WORD.finditer(text))
+    exact = [(m.start(), m.end(), _word(m.group(0))) for m in matches]
+    template = [(m.start(), m.end(), _template_word(m.group(0))) for m in matches]
+    # An answer that ran out of tokens ends in the middle of a word: look without it as well.
+    for drop in (0, 1):
+        start = _repeated_phrase(
+            text, exact[: len(exact) - drop], repeats=REPEATS, min_words=1
+        ) or _repeated_phrase(
+            text,
+            template[: len(template) - drop],
+            repeats=TEMPLATE_REPEATS,
+            min_words=TEMPLATE_MIN_WORDS,
+        )
+        if start is not None:
+            return start
     seen: set[str] = set()
     for match in _SENTENCE.finditer(text):
         key = _normal(match.group(0))
@@ -71,7 +111,11 @@ def loop_start(text: str) -> int | None:
 
 
 def cut_loop(text: str) -> str:
-    """`text` without its repetition (and what the cut leaves dangling), if it has one."""
+    """`text` without its repetition (and what the cut leaves dangling), if it has one.
+
+    List numbers the model wrote twice ("1. 1. Open the app") are written once.
+    """
+    text = _DOUBLED_COUNTER.sub(r"\1\2\3 ", text)
     start = loop_start(text)
     if start is None:
         return text

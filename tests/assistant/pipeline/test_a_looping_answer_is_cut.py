@@ -38,6 +38,22 @@ from assistant.repetition import cut_loop, loop_start
             "a 2.0-liter turbo 6.0-liter turbo 6.0-liter turbo 6.0-liter turbo",
             "a 2.0-liter turbo 6.0-liter turbo",
         ),
+        # Counting up: the same phrase with other numbers, five times in a row.
+        (
+            "Meals:\n[5] Daily meal allowance is 70 US dollars;\n"
+            + "".join(f"[{n}] Daily allowance is {5 * n} euros;\n" for n in range(6, 12)),
+            "Meals:\n[5] Daily meal allowance is 70 US dollars;\n[6] Daily allowance is 30 euros",
+        ),
+        # An answer that ran out of tokens in the middle of a word.
+        (
+            "The key features include: A high-quality, high-end, high-end, high-end, high-",
+            "The key features include: A high-quality, high-end",
+        ),
+        # List numbers said twice are said once, also where the cut leaves one dangling.
+        (
+            "1. 1. Leave is 20 weeks.\n2. 2. The office closes in August.\n3. 3. Leave is 20 weeks.",
+            "1. Leave is 20 weeks.\n2. The office closes in August.",
+        ),
     ],
 )
 def test_a_repetition_is_cut_after_its_first_saying(text, kept):
@@ -52,6 +68,10 @@ def test_a_repetition_is_cut_after_its_first_saying(text, kept):
         "Yes. Yes. The policy applies to everyone.",  # short sentences may repeat
         "1. Open the app. 2. Open the settings.",
         "It comes with 12 GB, 16 GB or 24 GB of memory.",  # numbers are words, not list counters
+        # A list from a document: a name changes from item to item, or there are only four.
+        "Band E1 starts at 30,000 euros. Band E2 starts at 35,000 euros. Band E3 starts at "
+        "40,000 euros. Band E4 starts at 45,000 euros. Band E5 starts at 50,000 euros.",
+        "Level 1 pays 100 euros. Level 2 pays 200 euros. Level 3 pays 300 euros. Level 4 pays 400 euros.",
     ],
 )
 def test_an_answer_without_a_loop_is_left_alone(text):
