@@ -32,6 +32,9 @@ REFUSAL = (
 OUTPUT_STOPPED = "[The rest of this answer was withheld by the content policy ({categories}).]"
 MODEL_DOWN = "The language model is not reachable right now. Please try again in a minute."
 TOO_LONG = "This question is too long for the model. Please shorten it and ask again."
+# The longest question any surface takes: the chat form's limit, checked again here for Slack and
+# the command line, and by the API as a 400.
+MAX_QUESTION_CHARS = 4000
 
 
 class ChatModel(Protocol):
@@ -141,6 +144,20 @@ def conversation_start(*, user: Any, question: str, surface: str = Surface.WEB) 
     return Conversation.objects.create(owner=user, title=title, surface=surface)
 
 
+def _ended(message: Message) -> Iterator[Event]:
+    """The last events of an answer that ends without sources (a refusal, an error)."""
+    yield Event("replace", {"content": message.content})
+    yield Event(
+        "done",
+        {
+            "status": message.status,
+            "message_id": message.pk,
+            "content": message.content,
+            "citations": [],
+        },
+    )
+
+
 def answer_stream(
     *,
     user: Any,
@@ -207,17 +224,18 @@ def answer_stream(
         return message
 
     # 1. The question.
+    if len(question) > MAX_QUESTION_CHARS:
+        trace["error"] = (
+            f"the question has {len(question)} characters (at most {MAX_QUESTION_CHARS})"
+        )
+        yield from _ended(finish(TOO_LONG, Message.Status.ERROR))
+        return
     verdict = moderation.check(question, stage=moderation.Stage.INPUT)
     trace["moderation"] = {"input": verdict.to_dict()}
     _record_verdict(verdict, user=user, surface=surface, text=question)
     if verdict.blocked:
         text = REFUSAL.format(categories=", ".join(verdict.decisive) or "policy")
-        message = finish(text, Message.Status.REFUSED)
-        yield Event("replace", {"content": text})
-        yield Event(
-            "done",
-            {"status": message.status, "message_id": message.pk, "content": text, "citations": []},
-        )
+        yield from _ended(finish(text, Message.Status.REFUSED))
         return
     search_text = verdict.redacted_text or question
 
@@ -322,12 +340,7 @@ def answer_stream(
         logger.exception("generation failed")
         trace["error"] = f"{type(exc).__name__}: {exc}"
         text = TOO_LONG if isinstance(exc, QuestionTooLong) else MODEL_DOWN
-        message = finish(text, Message.Status.ERROR)
-        yield Event("replace", {"content": text})
-        yield Event(
-            "done",
-            {"status": message.status, "message_id": message.pk, "content": text, "citations": []},
-        )
+        yield from _ended(finish(text, Message.Status.ERROR))
         return
 
     trace["timings_ms"]["ttft"] = round(((first_token_at or time.monotonic()) - started) * 1000)

@@ -138,6 +138,11 @@ def question_and_history(body: ChatCompletionIn) -> tuple[str, list[tuple[str, s
     question = last.text().strip()
     if last.role != "user" or not question:
         raise ValueError("The last message must be a user message with text content.")
+    if len(question) > pipeline.MAX_QUESTION_CHARS:
+        raise ValueError(
+            f"The question has {len(question):,} characters; at most "
+            f"{pipeline.MAX_QUESTION_CHARS:,} are accepted. Shorten it and ask again."
+        )
     # System prompts are the product's, not the caller's: they are not passed to the model.
     history: list[tuple[str, str]] = [
         (m.role, m.text())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-MAX_QUESTION_CHARS = 4000
+from assistant.pipeline import MAX_QUESTION_CHARS
 
 
 class AskForm(forms.Form):

@@ -25,6 +25,7 @@ from assistant.chat.services import (
     feedback_give,
 )
 from assistant.chat.streaming import sse_response
+from assistant.pipeline import MAX_QUESTION_CHARS
 from retrieval.access import chunk_visible_to
 
 # How many conversations the side list shows.
@@ -38,7 +39,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "chat/page.html",
-        {"conversations": conversations_of(request.user)[:RECENT_CONVERSATIONS], "current": None},
+        {
+            "conversations": conversations_of(request.user)[:RECENT_CONVERSATIONS],
+            "current": None,
+            "max_question_chars": MAX_QUESTION_CHARS,
+        },
     )
 
 
@@ -54,6 +59,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
             "conversations": conversations_of(request.user)[:RECENT_CONVERSATIONS],
             "current": current,
             "shown": conversation_messages(current, request.user),
+            "max_question_chars": MAX_QUESTION_CHARS,
         },
     )
 

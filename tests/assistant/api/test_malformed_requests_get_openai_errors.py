@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.models import Message
+
 from .conftest import bearer, post_json
 
 USER = {"role": "user", "content": "How long is parental leave?"}
@@ -54,6 +56,20 @@ def test_invalid_chat_requests_are_rejected_before_anything_runs(
     assert set(error) == {"message", "type", "param", "code"}
     if param:
         assert (error["param"] or "").startswith(param)
+
+
+@pytest.mark.django_db
+def test_a_question_over_the_length_limit_is_a_400_that_says_the_limit(client, alice, token_for):
+    question = {"role": "user", "content": "x" * 200_000}
+    body = {"model": "assistant", "messages": [question]}
+
+    response = post_json(client, "/v1/chat/completions", body, token_for(alice))
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "messages"
+    assert "200,000 characters" in error["message"] and "4,000" in error["message"]
+    assert not Message.objects.exists()
 
 
 @pytest.mark.django_db

@@ -2,8 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.models import Message
-from assistant.pipeline import MODEL_DOWN, TOO_LONG, answer, answer_stream, conversation_start
+from assistant.models import Message, Surface
+from assistant.pipeline import (
+    MAX_QUESTION_CHARS,
+    MODEL_DOWN,
+    TOO_LONG,
+    answer,
+    answer_stream,
+    conversation_start,
+)
 from inference import FakeChatModel, InferenceError
 
 
@@ -78,11 +85,32 @@ def test_a_model_server_that_cannot_be_reached_at_all_gives_the_same_clear_messa
 
 def test_a_question_too_long_for_the_window_is_answered_with_a_clear_message(alice, retriever):
     model = FakeChatModel(["unused"], context_window=256)
+    question = "parental leave " * 200  # within the character limit, not within 256 tokens
+    assert len(question) <= MAX_QUESTION_CHARS
 
-    result = answer(
-        user=alice, question="parental leave " * 400, chat_model=model, retriever=retriever
-    )
+    result = answer(user=alice, question=question, chat_model=model, retriever=retriever)
 
     assert result.message.status == Message.Status.ERROR
     assert result.text == TOO_LONG
     assert model.received == []
+
+
+def test_a_question_over_the_character_limit_is_refused_before_any_search(alice, model):
+    searched: list[str] = []
+
+    def retriever(*, user, query, k):
+        searched.append(query)
+        return []
+
+    result = answer(
+        user=alice,
+        question="x" * (MAX_QUESTION_CHARS + 1),
+        surface=Surface.SLACK,
+        chat_model=model,
+        retriever=retriever,
+    )
+
+    assert result.message.status == Message.Status.ERROR
+    assert result.text == TOO_LONG
+    assert "4001 characters" in result.message.trace["error"]
+    assert searched == [] and model.received == []
