@@ -60,6 +60,9 @@ class Message(models.Model):
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     total_ms = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # A turn an API client sent as the history of its request: kept as the conversation's context,
+    # but neither asked nor answered here, so the audit's traces and usage figures leave it out.
+    imported = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -167,6 +167,12 @@ class InferenceClient:
             self._context_length = self._fetch_context_length() or DEFAULT_CONTEXT_LENGTH
         return self._context_length
 
+    @property
+    def model(self) -> str:
+        """The model this client talks to, as far as it knows it yet ("" before its first call
+        when none was configured); for records of what answered, without a request of its own."""
+        return self._model or ""
+
     def model_name(self) -> str:
         """The configured model, or the first one the server offers."""
         if self._model is None:

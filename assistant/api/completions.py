@@ -183,7 +183,7 @@ def completion_events(
             user=user, question=question, surface=Surface.API
         )
         Message.objects.bulk_create(
-            Message(conversation=conversation, role=role, content=content)
+            Message(conversation=conversation, role=role, content=content, imported=True)
             for role, content in history
         )
     # answer_stream is a generator (typed as an iterator); closing it saves a stopped answer.

@@ -51,7 +51,7 @@ def moderation_events(*, stage: str = "", action: str = "") -> QuerySet[Moderati
 def answer_traces() -> QuerySet[Message]:
     """Answers with their trace figures, newest first (content and trace bodies deferred)."""
     return (
-        Message.objects.filter(role=Message.Role.ASSISTANT)
+        Message.objects.filter(role=Message.Role.ASSISTANT, imported=False)
         .select_related("conversation__owner")
         .defer("content", "trace", "citations")
         .order_by("-created_at", "-id")
@@ -81,7 +81,7 @@ class Trace:
 def answer_trace(message_id: int) -> Trace:
     """The trace of one answer; Http404 when there is no such answer."""
     message = (
-        Message.objects.filter(pk=message_id, role=Message.Role.ASSISTANT)
+        Message.objects.filter(pk=message_id, role=Message.Role.ASSISTANT, imported=False)
         .select_related("conversation__owner")
         .first()
     )
@@ -148,7 +148,7 @@ class Usage:
 def usage_figures(*, days: int = 30) -> Usage:
     """Questions per day, latency percentiles and the feedback ratio over the last `days` days."""
     since = timezone.now() - timedelta(days=days)
-    recent = Message.objects.filter(created_at__gte=since)
+    recent = Message.objects.filter(created_at__gte=since, imported=False)
     per_day: list[dict[str, Any]] = [
         dict(row)
         for row in recent.filter(role=Message.Role.USER)

@@ -9,6 +9,8 @@ import httpx
 import openai
 import pytest
 
+from assistant.models import Message
+
 from .conftest import CANARY
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -84,6 +86,10 @@ def test_alice_streams_an_answer_citing_an_org_wide_document_and_bob_never_sees_
     final = chunks[-1].model_extra
     assert final["status"] == "complete", final["content"]
     assert {c["document_id"] for c in final["citations"]} == {guide}, final["content"]
+    # The audit trail names the model that wrote the answer, as the model server calls it.
+    served = httpx.get(f"{model_server}/v1/models", timeout=30).json()["data"][0]["id"]
+    stored = Message.objects.filter(role=Message.Role.ASSISTANT).latest("id")
+    assert stored.content == final["content"] and stored.model == served
 
     as_bob = openai.OpenAI(
         base_url=f"{web_server}/v1", api_key=token_for(bob), max_retries=0, timeout=300
