@@ -8,6 +8,7 @@ import platform
 import statistics
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import torch
 
 from inference.engine import Delta, Engine, Event, Finished
 from inference.experts import experts_run
+from inference.gemv import PRODUCT_KINDS, timed_products
 from inference.gemv import available as gemv_available
 from inference.loading import weight_bytes_per_token
 from inference.sampling import SamplingParams
@@ -125,9 +127,24 @@ def concurrent_tok_s(engine: Engine, streams: int, tokens: int) -> float:
     return sum(r["tokens"] for r in results) / (time.perf_counter() - start)
 
 
-def steady_tok_s(engine: Engine, streams: int, seconds: float = 3.0) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Steady:
+    """A full batch decoding: its aggregate rate and where its decode steps went."""
+
+    tok_s: float
+    experts_per_layer: float  # experts a layer ran per decode step
+    step_ms: float
+    kernel_ms: dict[str, float]  # per step, by kind of product (gemv.PRODUCT_KINDS)
+
+    @property
+    def other_ms(self) -> float:
+        """Per step, everything but the kernel: transformers' modules, routing, small ops."""
+        return self.step_ms - sum(self.kernel_ms.values())
+
+
+def steady_tok_s(engine: Engine, streams: int, seconds: float = 3.0) -> Steady:
     """Aggregate decode rate while `streams` requests all decode together (prefill excluded),
-    and the mean number of experts a layer ran per decode step meanwhile.
+    the experts a layer ran per step, and the time a step spent in each kind of kernel product.
 
     The counterpart of `decode_tok_s` for a full batch: `concurrent_tok_s` also counts the time
     the prompts take to join, which batch 1's rate does not.
@@ -141,14 +158,24 @@ def steady_tok_s(engine: Engine, streams: int, seconds: float = 3.0) -> tuple[fl
         deadline = time.perf_counter() + 120
         while engine.stats.active < streams and time.perf_counter() < deadline:
             time.sleep(0.005)
-        before, start = engine.stats.tokens_generated, time.perf_counter()
-        experts_before = experts_run(engine.model)
-        time.sleep(seconds)
-        rate = (engine.stats.tokens_generated - before) / (time.perf_counter() - start)
+        with timed_products() as kernel_seconds:
+            before, start = engine.stats.tokens_generated, time.perf_counter()
+            steps_before = engine.stats.decode_steps
+            experts_before = experts_run(engine.model)
+            time.sleep(seconds)
+            elapsed = time.perf_counter() - start
+            rate = (engine.stats.tokens_generated - before) / elapsed
+            steps = max(1, engine.stats.decode_steps - steps_before)
+            kernel_ms = {kind: kernel_seconds[kind] * 1000 / steps for kind in PRODUCT_KINDS}
         runs, calls = (
             a - b for a, b in zip(experts_run(engine.model), experts_before, strict=True)
         )
-        return rate, runs / calls if calls else 0.0
+        return Steady(
+            tok_s=rate,
+            experts_per_layer=runs / calls if calls else 0.0,
+            step_ms=elapsed * 1000 / steps,
+            kernel_ms=kernel_ms,
+        )
     finally:
         for handle in handles:
             handle.cancel()
@@ -166,18 +193,36 @@ def ttft_ms(engine: Engine, prompt_tokens: int, repeats: int) -> list[float]:
     return times
 
 
-def _decode_rates(engine: Engine, tokens: int) -> dict[str, float]:
-    """Batch-1, 4- and 8-stream rates (medians of 3 runs) and the experts a batch-8 step ran."""
+def _decode_rates(engine: Engine, tokens: int) -> dict[str, Any]:
+    """Batch-1, 4- and 8-stream rates (medians of 3 runs), the experts a batch-8 step ran, and
+    the median steady run at batch 1 and at 8 streams (for their step breakdowns)."""
     decode_tok_s(engine, 16)  # warm-up: first calls allocate caches and pick kernels
     concurrent_tok_s(engine, 8, 8)
-    steady_runs = [steady_tok_s(engine, 8) for _ in range(3)]
+    steady8 = [steady_tok_s(engine, 8) for _ in range(3)]
+    steady1 = [steady_tok_s(engine, 1) for _ in range(3)]
+
+    def median_run(runs: list[Steady]) -> Steady:
+        return sorted(runs, key=lambda run: run.tok_s)[len(runs) // 2]
+
     return {
         "batch1": statistics.median(decode_tok_s(engine, tokens) for _ in range(3)),
         "streams4": statistics.median(concurrent_tok_s(engine, 4, tokens // 2) for _ in range(3)),
         "streams8": statistics.median(concurrent_tok_s(engine, 8, tokens // 2) for _ in range(3)),
-        "steady8": statistics.median(rate for rate, _ in steady_runs),
-        "experts8": statistics.mean(experts for _, experts in steady_runs),
+        "steady8": statistics.median(run.tok_s for run in steady8),
+        "experts8": statistics.mean(run.experts_per_layer for run in steady8),
+        "steps": {"batch1": median_run(steady1), "streams8": median_run(steady8)},
     }
+
+
+def _step_fields(steps: dict[str, Steady]) -> dict[str, float]:
+    """Flat JSON fields of the step breakdowns: batch1_step_ms, batch1_step_experts_ms, ..."""
+    fields: dict[str, float] = {}
+    for name, run in steps.items():
+        fields[f"{name}_step_ms"] = round(run.step_ms, 2)
+        for kind, ms in run.kernel_ms.items():
+            fields[f"{name}_step_{kind}_ms"] = round(ms, 2)
+        fields[f"{name}_step_other_ms"] = round(run.other_ms, 2)
+    return fields
 
 
 def run_bench(
@@ -256,6 +301,7 @@ def run_bench(
         "streams8_steady_tok_s": round(rates["steady8"], 2),
         "streams8_steady_vs_batch1": round(rates["steady8"] / rates["batch1"], 2),
         "streams8_experts_per_layer": round(rates["experts8"], 2),
+        **_step_fields(rates["steps"]),
         "prefill_dtype": served["prefill"],
         "ttft_1k_ms_p50": round(statistics.median(ttft), 1),
         "ttft_1k_ms_all": [round(t, 1) for t in ttft],
@@ -301,6 +347,17 @@ def report(result: dict[str, Any]) -> str:
             f"8 streams, steady  {result['streams8_steady_tok_s']:.1f} tok/s while all 8 decode "
             f"({result['streams8_steady_vs_batch1']:.1f}x batch 1; prompts' joining excluded;"
             f" {result['streams8_experts_per_layer']:.1f} experts run per layer and step)",
+            *(
+                f"{label}{result[f'{name}_step_ms']:.1f} ms: kernel "
+                + " + ".join(
+                    f"{result[f'{name}_step_{kind}_ms']:.1f} {kind}" for kind in PRODUCT_KINDS
+                )
+                + f", {result[f'{name}_step_other_ms']:.1f} ms the rest"
+                for name, label in (
+                    ("batch1", "step, batch 1      "),
+                    ("streams8", "step, 8 streams    "),
+                )
+            ),
             f"TTFT, 1000 tokens  {result['ttft_1k_ms_p50']:.0f} ms p50 with {result['prefill_dtype']}"
             f" prefill ("
             + ", ".join(

@@ -3,6 +3,7 @@ and bf16 prefill."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -11,7 +12,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -401,6 +405,35 @@ def available() -> bool:
     return _library() is not None
 
 
+# Seconds the kernel's products took, by kind, while `timed_products` is open (the benchmark's
+# decode step breakdown); None otherwise, so a decode step pays one comparison per product.
+_product_seconds: dict[str, float] | None = None
+PRODUCT_KINDS = ("experts", "projections", "attention")
+
+
+@contextlib.contextmanager
+def timed_products() -> Iterator[dict[str, float]]:
+    """Within the block, add up the seconds spent in the kernel's products by kind: "experts"
+    (grouped products), "projections" (single-weight products: attention projections, the LM
+    head) and "attention" (decode attention's two products)."""
+    global _product_seconds
+    _product_seconds = dict.fromkeys(PRODUCT_KINDS, 0.0)
+    try:
+        yield _product_seconds
+    finally:
+        _product_seconds = None
+
+
+def _call(kind: str, function: Callable[..., Any], *args: Any) -> None:
+    seconds = _product_seconds
+    if seconds is None:
+        function(*args)
+        return
+    start = time.perf_counter()
+    function(*args)
+    seconds[kind] += time.perf_counter() - start
+
+
 # Weight dtypes the kernel reads; its inputs, sums and outputs are always fp32.
 KERNEL_DTYPES = (torch.float32, torch.bfloat16)
 
@@ -431,7 +464,10 @@ def matmul_rows(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     x = x.contiguous()
     out = torch.empty(*x.shape[:-1], n, dtype=torch.float32)
     bf16 = int(weight.dtype == torch.bfloat16)
-    library.gemv_nk(x.data_ptr(), weight.data_ptr(), out.data_ptr(), rows, k, n, bf16, _threads)
+    _call(
+        "projections", library.gemv_nk,
+        x.data_ptr(), weight.data_ptr(), out.data_ptr(), rows, k, n, bf16, _threads,
+    )  # fmt: skip
     return out
 
 
@@ -480,7 +516,8 @@ def matmul_grouped(
         spec = torch.tensor(table, dtype=torch.long)
         library = _library()
         assert library is not None
-        library.gemv_grouped(
+        _call(
+            "experts", library.gemv_grouped,
             x.data_ptr(), weights.data_ptr(), out.data_ptr(), spec.data_ptr(),
             len(segments), k, n, n * k, int(weights.dtype == torch.bfloat16), _threads,
         )  # fmt: skip
@@ -541,7 +578,8 @@ def decode_attention(
     q = query.contiguous()
     scores = torch.empty(heads * groups, length, dtype=torch.float32)
     spec = _head_segments(heads, groups)
-    library.gemv_grouped(
+    _call(
+        "attention", library.gemv_grouped,
         q.data_ptr(), key.data_ptr(), scores.data_ptr(), spec.data_ptr(),
         heads, dim, length, key.stride(1), bf16, _threads,
     )  # fmt: skip
@@ -550,7 +588,8 @@ def decode_attention(
         scores.masked_fill_(~mask.view(batch, 1, length), float("-inf"))
     probs = torch.softmax(scores, dim=-1).contiguous()
     out = torch.empty(batch, kv_heads, groups, dim, dtype=torch.float32)
-    library.attend_values(
+    _call(
+        "attention", library.attend_values,
         probs.data_ptr(), value.data_ptr(), out.data_ptr(), heads, groups, length, dim,
         value.stride(1), bf16, _threads,
     )  # fmt: skip
