@@ -56,6 +56,7 @@ class SlotKVCache:
         self._slot = 0
         self._start = 0
         self._positions: torch.Tensor | None = None
+        self._single: int | None = None  # the position of a one-row decode step
         self._packed: list[tuple[int, int, int]] | None = None  # (slot, offset, length) per prompt
         self._length = 0
 
@@ -75,10 +76,14 @@ class SlotKVCache:
                 values[slot, :, :length] = value_states[0, :, offset : offset + length]
             return key_states, value_states  # attended with a block-diagonal mask
         if self._positions is not None:  # decode: one new token per active row
+            n = key_states.shape[0]
+            if self._single is not None and n == 1:
+                keys[0, :, self._single] = key_states[0, :, 0]
+                values[0, :, self._single] = value_states[0, :, 0]
+                return keys[:1, :, : self._length], values[:1, :, : self._length]
             rows = self._rows
             keys[rows, :, self._positions] = key_states[:, :, 0].to(keys.dtype)
             values[rows, :, self._positions] = value_states[:, :, 0].to(values.dtype)
-            n = key_states.shape[0]
             return keys[:n, :, : self._length], values[:n, :, : self._length]
         slot, start, q = self._slot, self._start, key_states.shape[2]
         keys[slot, :, start : start + q] = key_states[0]
@@ -106,6 +111,9 @@ class SlotKVCache:
         self._rows = torch.arange(positions.shape[0])
         self._positions = positions
         self._length = longest
+        # One row: its position as an int, so each layer's write is a plain slice copy (~3 us)
+        # instead of an advanced-index put (~13 us, twice per layer).
+        self._single = int(positions[0]) if positions.shape[0] == 1 else None
 
     def prepare_packed(self, *, first_slot: int, lengths: list[int]) -> None:
         """Next forward is whole prompts packed into one row, the i-th going to slot first_slot+i."""

@@ -155,3 +155,24 @@ def test_decode_attention_through_the_kernel_matches_the_reference_forward(tiny_
             gemv.decode_attention = real
     assert calls and all(calls), "the kernel's attention did not run"
     assert worst < 1e-4, f"max abs logit difference {worst}"
+
+
+def test_a_lone_token_takes_a_shortcut_through_its_experts_with_the_same_result(
+    tiny_engine, monkeypatch
+):
+    import inference.experts as experts_module
+
+    experts = next(m for m in tiny_engine.model.modules() if hasattr(m, "gate_up_proj"))
+    generator = torch.Generator().manual_seed(0)
+    hidden = torch.randn(1, experts.gate_up_proj.shape[-1], generator=generator)
+    weights = torch.softmax(torch.randn(1, 2, generator=generator), dim=-1)
+    for chosen in ([3, 1], [0, 2], [2, 3]):  # the tiny model has 4 experts
+        index = torch.tensor([chosen])
+        runs = getattr(experts, "experts_run", 0)
+        shortcut = experts_module._one_token(experts, hidden, index, weights)
+        assert shortcut is not None and experts.experts_run - runs == 2
+        with monkeypatch.context() as patch:
+            patch.setattr(experts_module, "_one_token", lambda *args: None)
+            general = experts_module.sparse_topk_experts_forward(experts, hidden, index, weights)
+
+        assert torch.equal(shortcut, general)  # to the bit: batch 1 decodes as a batch would
