@@ -37,9 +37,9 @@ def decode_attention_forward(
         )
     # torch's CPU flash-attention kernel sizes per-thread buffers and opens a parallel region
     # per call; for a single query row that costs more than the arithmetic (3 ms a layer on
-    # shared cores). Grouped-query heads are folded into the matmul instead of repeating K/V.
-    # With many key rows (a batch of long conversations) the decode kernel reads each cached
-    # key and value once for all query heads of its group, on the kernel's threads.
+    # shared cores). The decode kernel does scores, softmax and values in one call, reading each
+    # cached key and value once for all query heads of its group; where it does not apply,
+    # grouped-query heads are folded into torch's matmuls instead of repeating K/V.
     kv_heads = key.shape[1]
     q = query.reshape(batch, kv_heads, heads // kv_heads, dim)
     scale = dim**-0.5 if scaling is None else scaling

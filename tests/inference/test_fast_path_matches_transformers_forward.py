@@ -131,12 +131,11 @@ def test_decode_attention_through_the_kernel_matches_the_reference_forward(tiny_
         tiny_mixtral, dtype=torch.float32, attn_implementation="sdpa"
     ).eval()
     assert use_sparse_topk(fast) > 0 and use_decode_attention(fast)
-    # Three rows of ~200 positions: enough key rows for the kernel's attention.
+    # Three rows of ~200 positions, of different lengths (masked tails in the batch).
     generator = torch.Generator().manual_seed(3)
     prompts = [
         torch.randint(100, 40000, (n,), generator=generator).tolist() for n in (200, 180, 190)
     ]
-    assert len(prompts) * 180 >= gemv.ATTENTION_MIN_KEY_ROWS
     calls = []
     real = gemv.decode_attention
 
