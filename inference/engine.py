@@ -29,6 +29,7 @@ from inference.loading import (
     resolve_dtype,
     resolve_prefill_dtype,
     tune_allocator,
+    use_fused_rms_norm,
 )
 from inference.sampling import SamplingParams, TextStream, apply_penalties, sample_token
 
@@ -213,6 +214,7 @@ class Engine:
             if self.sparse_experts:
                 use_weights_dtype(self.model, decode_dtype=decode, prefill_dtype=low)
         decode_attention = use_decode_attention(self.model)
+        use_fused_rms_norm(self.model)
         self.max_batch = max_batch
         self.context_length = min(max_context or 8192, context_length(self.model.config))
         self.eos_ids = eos_token_ids(self.model, self.tokenizer)

@@ -565,6 +565,12 @@ def grouped_supported(x: torch.Tensor, weights: torch.Tensor) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _segment_table(table: tuple[int, ...]) -> torch.Tensor:
+    """The kernel's segment table as a tensor, kept for the next step with the same routing."""
+    return torch.tensor(table, dtype=torch.long)
+
+
 def matmul_grouped(
     x: torch.Tensor, weights: torch.Tensor, segments: list[tuple[int, int]]
 ) -> torch.Tensor:
@@ -595,7 +601,7 @@ def matmul_grouped(
     x = x.contiguous()
     out = torch.empty(first, n, dtype=torch.float32)
     if segments:
-        spec = torch.tensor(table, dtype=torch.long)
+        spec = _segment_table(tuple(table))
         library = _library()
         assert library is not None
         _call(

@@ -143,3 +143,34 @@ def _top_k_of(module: Any) -> int | None:
         if isinstance(value, int):
             return value
     return None
+
+
+def use_fused_rms_norm(model: Any) -> int:
+    """Give RMSNorm modules torch's one-call `rms_norm` where it gives their own forward's numbers
+    to the bit (checked on a random input for each module); returns how many were switched.
+
+    The modules' own forward is five small ops (~10 us a call on one core, 61 calls in a decode
+    step of the demo model); the fused call is ~7 us."""
+    switched = 0
+    generator = torch.Generator().manual_seed(0)
+    for module in model.modules():
+        weight = getattr(module, "weight", None)
+        eps = getattr(module, "variance_epsilon", None)
+        if (
+            not type(module).__name__.endswith("RMSNorm")
+            or not isinstance(weight, torch.Tensor)
+            or weight.dim() != 1
+            or not isinstance(eps, float)
+        ):
+            continue
+
+        def fused(x: torch.Tensor, module: Any = module, eps: float = eps) -> torch.Tensor:
+            return torch.nn.functional.rms_norm(x, (x.shape[-1],), module.weight, eps)
+
+        probe = torch.randn(3, weight.shape[0], generator=generator).to(weight.dtype)
+        with torch.no_grad():
+            if not torch.equal(module(probe), fused(probe)):
+                continue
+        module.forward = fused
+        switched += 1
+    return switched
