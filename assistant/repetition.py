@@ -89,16 +89,15 @@ def loop_start(text: str) -> int | None:
     template = [(m.start(), m.end(), _template_word(m.group(0))) for m in matches]
     # An answer that ran out of tokens ends in the middle of a word: look without it as well.
     for drop in (0, 1):
-        start = _repeated_phrase(
-            text, exact[: len(exact) - drop], repeats=REPEATS, min_words=1
-        ) or _repeated_phrase(
-            text,
-            template[: len(template) - drop],
-            repeats=TEMPLATE_REPEATS,
-            min_words=TEMPLATE_MIN_WORDS,
-        )
-        if start is not None:
-            return start
+        for words, repeats, min_words in (
+            (exact, REPEATS, 1),
+            (template, TEMPLATE_REPEATS, TEMPLATE_MIN_WORDS),
+        ):
+            start = _repeated_phrase(
+                text, words[: len(words) - drop], repeats=repeats, min_words=min_words
+            )
+            if start is not None:
+                return start
     seen: set[str] = set()
     for match in _SENTENCE.finditer(text):
         key = _normal(match.group(0))
