@@ -18,7 +18,7 @@ from inference.engine import Delta, Engine, Event, Finished
 from inference.experts import experts_run
 from inference.gemv import PRODUCT_KINDS, timed_products
 from inference.gemv import available as gemv_available
-from inference.loading import weight_bytes_per_token
+from inference.loading import in_passing_thread, weight_bytes_per_token
 from inference.sampling import SamplingParams
 
 PROMPT_TEXT = (
@@ -252,8 +252,10 @@ def run_bench(
 
     engine = make("auto", "auto")
     try:
-        bandwidth = memory_bandwidth_gb_s()
-        read_bandwidth = read_bandwidth_gb_s()
+        # All cores copy, from a thread that ends with the copy and so leaves the engine's
+        # thread the only OpenMP pool (see `in_passing_thread`).
+        bandwidth = in_passing_thread(memory_bandwidth_gb_s)
+        read_bandwidth = in_passing_thread(read_bandwidth_gb_s)
         per_token = weight_bytes_per_token(engine.model)
         rates = _decode_rates(engine, tokens)
         ttft = ttft_ms(engine, 1000, repeats)

@@ -24,6 +24,7 @@ from inference.kvcache import SlotKVCache, decode_mask, packed_prefill_mask, pre
 from inference.loading import (
     context_length,
     eos_token_ids,
+    in_passing_thread,
     load_model,
     resolve_decode_dtype,
     resolve_dtype,
@@ -179,10 +180,58 @@ class Engine:
         # one core alone nearly saturates memory bandwidth with the decode kernel.
         self.threads = threads or len(os.sched_getaffinity(0))
         self.decode_threads = max(1, min(decode_threads, self.threads))
-        torch.set_num_threads(self.threads)
         tune_allocator()
         self.model_path = Path(model_path)
         self.dtype = resolve_dtype(dtype)
+        # Loading runs parallel torch ops; in the caller's thread they would leave it an OpenMP
+        # pool that slows every prefill on the scheduler thread (see `in_passing_thread`).
+        decode_attention = in_passing_thread(
+            lambda: self._load(
+                kernel_threads=kernel_threads,
+                prefill_dtype=prefill_dtype,
+                decode_dtype=decode_dtype,
+                sparse_experts=sparse_experts,
+                fast_decode=fast_decode,
+            )
+        )
+        self.max_batch = max_batch
+        self.context_length = min(max_context or 8192, context_length(self.model.config))
+        self.eos_ids = eos_token_ids(self.model, self.tokenizer)
+        self.stats = EngineStats()
+        # With bf16 decode weights the cache is bf16 too (the same tolerance, half the bytes a
+        # long conversation's decode step reads); with fp32 weights it keeps fp32. Only our
+        # attention function knows to widen bf16 keys and values for the fp32 queries.
+        bf16_cache = self.decode_dtype == "bfloat16" and decode_attention
+        self.kv_dtype = "bfloat16" if bf16_cache else "float32"
+        self._cache = SlotKVCache(
+            slots=max_batch,
+            max_length=self.context_length,
+            dtype=torch.bfloat16 if self.kv_dtype == "bfloat16" else None,
+        )
+        # transformers 5 renamed the forward's `past_key_values` to `cache`.
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
+        self._ids = itertools.count(1)
+        self._incoming: queue.Queue[GenerationHandle | None] = queue.Queue()
+        self._waiting: deque[GenerationHandle] = deque()
+        self._active: list[_Sequence] = []
+        self._prefilling: _Prefill | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="inference-engine", daemon=True)
+        self._thread.start()
+
+    def _load(
+        self,
+        *,
+        kernel_threads: int | None,
+        prefill_dtype: str | None,
+        decode_dtype: str,
+        sparse_experts: bool,
+        fast_decode: bool,
+    ) -> bool:
+        """Load the checkpoint and switch it to the engine's kernels and dtypes; True when decode
+        attention uses the engine's function (which reads a bf16 cache)."""
+        torch.set_num_threads(self.threads)
         self.model, self.tokenizer = load_model(self.model_path, dtype=self.dtype)
         self.sparse_experts = sparse_experts and use_sparse_topk(self.model) > 0
         self.kernel_threads = 1
@@ -215,31 +264,7 @@ class Engine:
                 use_weights_dtype(self.model, decode_dtype=decode, prefill_dtype=low)
         decode_attention = use_decode_attention(self.model)
         use_fused_rms_norm(self.model)
-        self.max_batch = max_batch
-        self.context_length = min(max_context or 8192, context_length(self.model.config))
-        self.eos_ids = eos_token_ids(self.model, self.tokenizer)
-        self.stats = EngineStats()
-        # With bf16 decode weights the cache is bf16 too (the same tolerance, half the bytes a
-        # long conversation's decode step reads); with fp32 weights it keeps fp32. Only our
-        # attention function knows to widen bf16 keys and values for the fp32 queries.
-        bf16_cache = self.decode_dtype == "bfloat16" and decode_attention
-        self.kv_dtype = "bfloat16" if bf16_cache else "float32"
-        self._cache = SlotKVCache(
-            slots=max_batch,
-            max_length=self.context_length,
-            dtype=torch.bfloat16 if self.kv_dtype == "bfloat16" else None,
-        )
-        # transformers 5 renamed the forward's `past_key_values` to `cache`.
-        params = inspect.signature(self.model.forward).parameters
-        self._cache_kwarg = "cache" if "cache" in params else "past_key_values"
-        self._ids = itertools.count(1)
-        self._incoming: queue.Queue[GenerationHandle | None] = queue.Queue()
-        self._waiting: deque[GenerationHandle] = deque()
-        self._active: list[_Sequence] = []
-        self._prefilling: _Prefill | None = None
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="inference-engine", daemon=True)
-        self._thread.start()
+        return decode_attention
 
     # -- public API ------------------------------------------------------------------------------
 
