@@ -37,6 +37,9 @@ from inference.sampling import SamplingParams, TextStream, apply_penalties, samp
 log = logging.getLogger(__name__)
 
 PREFILL_CHUNK = 512
+# With nothing decoding, a prompt goes in chunks this long: its first chunk's attention then
+# runs SDPA's causal kernel over the whole prompt (memory stays bounded for long contexts).
+IDLE_PREFILL_CHUNK = 2048
 
 
 class ContextLengthError(ValueError):
@@ -472,7 +475,8 @@ class Engine:
             return 0
         torch.set_num_threads(self.threads)
         ids, start = handle.prompt_ids, pending.done
-        chunk = ids[start : start + min(PREFILL_CHUNK, budget)]
+        limit = PREFILL_CHUNK if self._active else IDLE_PREFILL_CHUNK
+        chunk = ids[start : start + min(limit, budget)]
         q = len(chunk)
         self._cache.prepare_prefill(slot=pending.slot, start=start, length=q)
         positions = torch.arange(start, start + q).unsqueeze(0)
