@@ -44,12 +44,13 @@ def test_products_equal_torch_for_every_row_count(threads, count):
 @pytest.mark.parametrize("count", [1, 2, 3])
 def test_grouped_products_equal_each_experts_own_product(threads, count):
     # A decode step's experts: each segment of rows against its own matrix of the stack, with
-    # segment sizes up to a whole batch (past 6 rows the kernel works in chunks within a block).
+    # segment sizes up to a whole batch and past it (past 8 rows the kernel works in chunks of 4
+    # within a block).
     gemv.set_threads(count)
     generator = torch.Generator().manual_seed(10 + count)
     for n, k in [(3072, 576), (576, 1536), (130, 33), (64, 16)]:
         stack = torch.randn(8, n, k, generator=generator)
-        for segments in ([(3, 1)], [(0, 2), (5, 1), (7, 3)], [(1, 8), (6, 7), (2, 1)]):
+        for segments in ([(3, 1)], [(0, 2), (5, 1), (7, 3)], [(1, 8), (6, 7), (2, 1)], [(4, 11)]):
             rows = sum(count for _, count in segments)
             x = torch.randn(rows, k, generator=generator)
             out = gemv.matmul_grouped(x, stack, segments)
@@ -58,6 +59,18 @@ def test_grouped_products_equal_each_experts_own_product(threads, count):
                 expected.append(x[first : first + count_] @ stack[index].T)
                 first += count_
             torch.testing.assert_close(out, torch.cat(expected), atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_a_rows_result_does_not_depend_on_the_rows_beside_it(threads, dtype):
+    # Batch invariance: a sequence decodes to the same numbers alone or in a batch of eight.
+    gemv.set_threads(2)
+    generator = torch.Generator().manual_seed(7)
+    weight = torch.randn(3072, 576, generator=generator).to(dtype)
+    x = torch.randn(gemv.MAX_ROWS, 576, generator=generator)
+    alone = torch.cat([gemv.matmul_rows(x[i : i + 1], weight) for i in range(gemv.MAX_ROWS)])
+    for rows in range(2, gemv.MAX_ROWS + 1):
+        assert torch.equal(gemv.matmul_rows(x[:rows], weight), alone[:rows])
 
 
 def test_grouped_products_refuse_segments_that_do_not_fit(threads):
