@@ -19,6 +19,7 @@ import torch
 
 from inference import gemv
 from inference.attention import use_decode_attention
+from inference.decode import LeanDecoder
 from inference.experts import use_sparse_topk, use_weights_dtype
 from inference.kvcache import SlotKVCache, decode_mask, packed_prefill_mask, prefill_mask
 from inference.loading import (
@@ -267,6 +268,9 @@ class Engine:
                 use_weights_dtype(self.model, decode_dtype=decode, prefill_dtype=low)
         decode_attention = use_decode_attention(self.model)
         use_fused_rms_norm(self.model)
+        # Decode steps skip transformers' module stack where the architecture is one the lean
+        # step knows (inference/decode.py); it needs the decode-aware attention's cache layout.
+        self._lean = LeanDecoder.build(self.model) if fast_decode and decode_attention else None
         return decode_attention
 
     # -- public API ------------------------------------------------------------------------------
@@ -537,10 +541,14 @@ class Engine:
         batch = len(self._active)
         self.stats.decode_steps += 1
         self.stats.max_batch_seen = max(self.stats.max_batch_seen, batch)
-        positions = torch.tensor([seq.position for seq in self._active])
-        input_ids = torch.tensor([[seq.last_token] for seq in self._active])
+        where = [seq.position for seq in self._active]
+        positions = torch.tensor(where)
         self._cache.prepare_decode(positions)
-        logits = self._forward(input_ids, positions.unsqueeze(1), decode_mask(positions))
+        if self._lean is not None:
+            logits = self._lean([seq.last_token for seq in self._active], where, self._cache)
+        else:
+            input_ids = torch.tensor([[seq.last_token] for seq in self._active])
+            logits = self._forward(input_ids, positions.unsqueeze(1), decode_mask(positions))
         greedy = torch.argmax(logits, dim=-1).tolist()
         for row, seq in enumerate(self._active):
             seq.position += 1

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from inference.fused import SOURCE as FUSED_SOURCE
+
 log = logging.getLogger(__name__)
 
 # Rows of x up to which the kernel is used (decode: one row per running sequence). Above it,
@@ -453,17 +455,18 @@ def _library() -> ctypes.CDLL | None:
         log.info("no C compiler found; decode uses torch's matmul")
         return None
     flags = ["-O3", "-march=native", "-pthread", "-shared", "-fPIC"]
-    digest = hashlib.sha256((SOURCE + " ".join(flags)).encode()).hexdigest()[:16]
+    source_text = SOURCE + FUSED_SOURCE
+    digest = hashlib.sha256((source_text + " ".join(flags)).encode()).hexdigest()[:16]
     library = _cache_dir() / f"gemv-{digest}.so"
     try:
         if not library.exists():
             library.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=library.parent) as tmp:
                 source = Path(tmp) / "gemv.c"
-                source.write_text(SOURCE)
+                source.write_text(source_text)
                 built = Path(tmp) / "gemv.so"
                 subprocess.run(
-                    [compiler, *flags, str(source), "-o", str(built)],
+                    [compiler, *flags, str(source), "-o", str(built), "-lm"],
                     check=True,
                     capture_output=True,
                     timeout=120,
@@ -480,6 +483,16 @@ def _library() -> ctypes.CDLL | None:
     loaded.attend_decode.restype = None
     loaded.attend_decode.argtypes = (
         [pointer] * 6 + [long] * 6 + [ctypes.c_float] + [ctypes.c_int] * 2
+    )
+    floating = ctypes.c_float
+    loaded.add_rms_norm.restype = loaded.rope_store.restype = loaded.moe_decode.restype = None
+    loaded.add_rms_norm.argtypes = [pointer, pointer, floating, pointer, pointer, long, long, floating]
+    loaded.rope_store.argtypes = (
+        [pointer, long, long, long, long, long] + [pointer] * 5 + [long, long, pointer, ctypes.c_int]
+    )
+    loaded.moe_decode.argtypes = (
+        [pointer, long, long, pointer, pointer, long, long, long, pointer, pointer, ctypes.c_int]
+        + [pointer, pointer, ctypes.c_int]
     )
     return loaded
 
