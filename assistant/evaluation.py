@@ -98,6 +98,55 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def _stem(name: str) -> str:
+    # The question file names some files with other spacing or case than the files on disk
+    # ("Aventro Awards & Recognitions" for "Aventro  Awards & Recognitions.md").
+    return " ".join(Path(name).stem.split()).casefold()
+
+
+def evaluate_ranking(
+    *,
+    corpus: Path,
+    queries: Path,
+    form: str = "md",
+    limit: int = 0,
+    progress: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Retrieval alone, no model: where the first supporting file ranks for each question.
+
+    Each question is searched through the product's `search` as a member of its company only, as
+    `evaluate_answers` does. hit@1 is the share whose top passage comes from a supporting file
+    (what the answer's citations mostly follow); hit@5 counts the top five passages.
+    """
+    questions = load_questions(queries, limit=limit)
+    companies = sorted({q.company for q in questions})
+    for company in companies:
+        ingest_company(corpus, company, form=form, progress=progress)
+    members = {company: company_member(company) for company in companies}
+    names = {pk: _stem(name) for pk, name in Document.objects.values_list("pk", "original_filename")}
+    at1 = at5 = 0
+    reciprocal = 0.0
+    latency: list[float] = []
+    for question in questions:
+        supporting = {_stem(name) for name in question.supporting}
+        t0 = time.monotonic()
+        top = search(user=members[question.company], query=question.text, k=10)
+        latency.append((time.monotonic() - t0) * 1000)
+        ranks = [i for i, p in enumerate(top, start=1) if names.get(p.document_id) in supporting]
+        at1 += bool(ranks and ranks[0] == 1)
+        at5 += bool(ranks and ranks[0] <= 5)
+        reciprocal += 1 / ranks[0] if ranks else 0.0
+    n = len(questions) or 1
+    return {
+        "questions": len(questions),
+        "form": form,
+        "hit@1": round(at1 / n, 4),
+        "hit@5": round(at5 / n, 4),
+        "mrr@10": round(reciprocal / n, 4),
+        "search_ms_p50": round(statistics.median(latency), 1) if latency else None,
+    }
+
+
 def evaluate_answers(
     *,
     corpus: Path,
@@ -120,11 +169,7 @@ def evaluate_answers(
         ingest_company(corpus, company, form=form, progress=progress)
     members = {company: company_member(company) for company in companies}
     names = dict(Document.objects.values_list("pk", "original_filename"))
-
-    def stem(name: str) -> str:
-        # The question file names some files with other spacing or case than the files on disk
-        # ("Aventro Awards & Recognitions" for "Aventro  Awards & Recognitions.md").
-        return " ".join(Path(name).stem.split()).casefold()
+    stem = _stem
 
     hits = cited = cited_total = cited_supporting = 0
     ttft: list[float] = []

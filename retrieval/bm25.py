@@ -12,6 +12,13 @@ while the chunks they would bring in (document frequency × the asker's visible 
 a budget; the rarest is always taken. Candidates are then scored with every query lexeme, so a
 common word still counts where it occurs. Without the budget, one common word in a query ("cell",
 "show") made the query score a large share of the corpus; see docs/BENCHMARKS.md (Retrieval, speed).
+
+The same candidates also score whole documents: a document's term frequency is the sum over its
+candidate chunks, its length the sum of all its chunks' lengths, its IDF counts documents. A question
+is usually about one document, and the document that matches it as a whole is evidence that a chunk
+matching only part of it lacks (docs/BENCHMARKS.md, Assistant). With a budget, a document is scored
+on its chunks that hold one of the rarer lexemes only; without one (or in a corpus under the
+budget), the score is exact.
 """
 
 from __future__ import annotations
@@ -25,6 +32,10 @@ TEXT_SEARCH_CONFIG = "english"
 STATISTICS_LOCK = 0x5245_5452  # "RETR"
 # Below this visible share, the principals index filters BM25 candidates (see bm25_search).
 INDEXED_ACCESS_BELOW = 0.5
+# Document-level BM25 takes the textbook parameters: documents vary in length far more than
+# chunks, which the chunking keeps near one size.
+DOCUMENT_K1 = 1.2
+DOCUMENT_B = 0.75
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,16 @@ class LexicalHit:
 
     chunk_id: int
     score: float
+    document_id: int = 0
+
+
+@dataclass(frozen=True)
+class LexicalRanking:
+    """The best chunks by BM25, best first, and the BM25 scores of the documents they come from."""
+
+    chunks: list[LexicalHit]
+    # Document id -> document-level BM25, best first, for every document with a candidate chunk.
+    documents: dict[int, float]
 
 
 def lock_statistics(cursor: CursorWrapper) -> None:
@@ -44,15 +65,18 @@ def index_document(cursor: CursorWrapper, *, document_id: int, title: str) -> No
     """Store the lexemes of a document's chunks (title + headings + text) and count them in."""
     cursor.execute(
         """
-        INSERT INTO retrieval_chunkterms (chunk_id, document_id, lexemes, lexeme_count, principals)
-        SELECT v.id, v.document_id, v.tsv,
-               (SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest(v.tsv) u),
-               v.principals
+        INSERT INTO retrieval_chunkterms
+            (chunk_id, document_id, lexemes, lexeme_count, document_lexeme_count, principals)
+        SELECT w.id, w.document_id, w.tsv, w.n, sum(w.n) OVER (), w.principals
         FROM (
-            SELECT id, document_id, principals,
-                   to_tsvector(%s::regconfig, %s || E'\\n' || heading_path || E'\\n' || text) tsv
-            FROM retrieval_chunk WHERE document_id = %s
-        ) v
+            SELECT v.id, v.document_id, v.tsv, v.principals,
+                   (SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest(v.tsv) u) AS n
+            FROM (
+                SELECT id, document_id, principals,
+                       to_tsvector(%s::regconfig, %s || E'\\n' || heading_path || E'\\n' || text) tsv
+                FROM retrieval_chunk WHERE document_id = %s
+            ) v
+        ) w
         """,
         [TEXT_SEARCH_CONFIG, title, document_id],
     )
@@ -67,27 +91,29 @@ def unindex_document(cursor: CursorWrapper, *, document_id: int) -> None:
 def _count(cursor: CursorWrapper, *, document_id: int, sign: int) -> None:
     cursor.execute(
         """
-        INSERT INTO retrieval_lexemestatistic (lexeme, chunk_count)
-        SELECT u.lexeme, %s * count(*)
+        INSERT INTO retrieval_lexemestatistic (lexeme, chunk_count, document_count)
+        SELECT u.lexeme, %s * count(*), %s
         FROM retrieval_chunkterms c, unnest(c.lexemes) u
         WHERE c.document_id = %s
         GROUP BY u.lexeme
         ORDER BY u.lexeme
         ON CONFLICT (lexeme) DO UPDATE
-        SET chunk_count = retrieval_lexemestatistic.chunk_count + EXCLUDED.chunk_count
+        SET chunk_count = retrieval_lexemestatistic.chunk_count + EXCLUDED.chunk_count,
+            document_count = retrieval_lexemestatistic.document_count + EXCLUDED.document_count
         """,
-        [sign, document_id],
+        [sign, sign, document_id],
     )
     cursor.execute(
         """
-        INSERT INTO retrieval_corpusstatistic (id, chunk_count, lexeme_total)
-        SELECT 1, %s * count(*), %s * coalesce(sum(lexeme_count), 0)
+        INSERT INTO retrieval_corpusstatistic (id, chunk_count, document_count, lexeme_total)
+        SELECT 1, %s * count(*), %s * least(count(*), 1), %s * coalesce(sum(lexeme_count), 0)
         FROM retrieval_chunkterms WHERE document_id = %s
         ON CONFLICT (id) DO UPDATE
         SET chunk_count = retrieval_corpusstatistic.chunk_count + EXCLUDED.chunk_count,
+            document_count = retrieval_corpusstatistic.document_count + EXCLUDED.document_count,
             lexeme_total = retrieval_corpusstatistic.lexeme_total + EXCLUDED.lexeme_total
         """,
-        [sign, sign, document_id],
+        [sign, sign, sign, document_id],
     )
     if sign < 0:
         cursor.execute("DELETE FROM retrieval_lexemestatistic WHERE chunk_count <= 0")
@@ -139,16 +165,41 @@ def bm25_search(
     budget: int = 0,
     visible_share: float = 1.0,
 ) -> list[LexicalHit]:
-    """The `limit` best chunks by BM25 among those the principals may read.
+    """The `limit` best chunks by BM25 among those the principals may read."""
+    return bm25_rank(
+        cursor,
+        query=query,
+        principals=principals,
+        limit=limit,
+        k1=k1,
+        b=b,
+        budget=budget,
+        visible_share=visible_share,
+    ).chunks
+
+
+def bm25_rank(
+    cursor: CursorWrapper,
+    *,
+    query: str,
+    principals: list[str],
+    limit: int,
+    k1: float,
+    b: float,
+    budget: int = 0,
+    visible_share: float = 1.0,
+) -> LexicalRanking:
+    """The `limit` best chunks by BM25 among those the principals may read, and their documents'.
 
     With a `budget`, candidates are the chunks holding one of the rarer query lexemes (see the
-    module's docstring); 0 scores every chunk that holds any of them.
+    module's docstring); 0 scores every chunk that holds any of them. Documents are scored over
+    the same candidates with DOCUMENT_K1 and DOCUMENT_B; the `limit` best are returned.
     """
     if not principals:
-        return []
+        return LexicalRanking([], {})
     lexemes = query_lexemes(cursor, query)
     if not lexemes:
-        return []
+        return LexicalRanking([], {})
     selective = (
         candidate_lexemes(cursor, lexemes, visible_share=visible_share, budget=budget)
         if budget > 0
@@ -166,29 +217,55 @@ def bm25_search(
         """
         WITH corpus AS (
             SELECT greatest(chunk_count, 1)::float8 AS n,
-                   greatest(lexeme_total::float8 / greatest(chunk_count, 1), 1) AS avgdl
+                   greatest(lexeme_total::float8 / greatest(chunk_count, 1), 1) AS avgdl,
+                   greatest(document_count, 1)::float8 AS documents,
+                   greatest(lexeme_total::float8 / greatest(document_count, 1), 1) AS document_avgdl
             FROM retrieval_corpusstatistic WHERE id = 1
         ),
         terms AS (
             SELECT s.lexeme,
-                   ln(1 + (corpus.n - s.chunk_count + 0.5) / (s.chunk_count + 0.5)) AS idf
+                   ln(1 + (corpus.n - s.chunk_count + 0.5) / (s.chunk_count + 0.5)) AS idf,
+                   ln(1 + (corpus.documents - s.document_count + 0.5) / (s.document_count + 0.5))
+                       AS document_idf
             FROM retrieval_lexemestatistic s, corpus
             WHERE s.lexeme = ANY(%(lexemes)s) AND s.chunk_count > 0
+        ),
+        matches AS MATERIALIZED (
+            SELECT c.chunk_id, c.document_id, c.lexeme_count, c.document_lexeme_count,
+                   u.lexeme, cardinality(u.positions) AS tf
+            FROM retrieval_chunkterms c
+            -- Only the query's lexemes are unnested: setweight marks them, ts_filter keeps them.
+            CROSS JOIN LATERAL unnest(ts_filter(setweight(c.lexemes, 'A', %(lexemes)s), '{a}')) AS u
+            WHERE {access}
+              AND c.lexemes @@ %(tsquery)s::tsquery
+        ),
+        chunk_scores AS (
+            SELECT m.chunk_id, m.document_id,
+                   sum(terms.idf * m.tf * (%(k1)s + 1)
+                       / (m.tf + %(k1)s * (1 - %(b)s + %(b)s * m.lexeme_count / corpus.avgdl)))
+                       AS score
+            FROM matches m JOIN terms ON terms.lexeme = m.lexeme CROSS JOIN corpus
+            GROUP BY m.chunk_id, m.document_id
+            ORDER BY score DESC, m.chunk_id
+            LIMIT %(limit)s
+        ),
+        document_terms AS (
+            SELECT document_id, lexeme, sum(tf) AS tf, max(document_lexeme_count) AS length
+            FROM matches GROUP BY document_id, lexeme
+        ),
+        document_scores AS (
+            SELECT d.document_id,
+                   sum(terms.document_idf * d.tf * (%(dk1)s + 1)
+                       / (d.tf + %(dk1)s * (1 - %(db)s + %(db)s * d.length / corpus.document_avgdl)))
+                       AS score
+            FROM document_terms d JOIN terms ON terms.lexeme = d.lexeme CROSS JOIN corpus
+            GROUP BY d.document_id
+            ORDER BY score DESC, d.document_id
+            LIMIT %(limit)s
         )
-        SELECT c.chunk_id,
-               sum(terms.idf * cardinality(u.positions) * (%(k1)s + 1)
-                   / (cardinality(u.positions)
-                      + %(k1)s * (1 - %(b)s + %(b)s * c.lexeme_count / corpus.avgdl))) AS score
-        FROM retrieval_chunkterms c
-        CROSS JOIN corpus
-        -- Only the query's lexemes are unnested: setweight marks them, ts_filter keeps them.
-        CROSS JOIN LATERAL unnest(ts_filter(setweight(c.lexemes, 'A', %(lexemes)s), '{a}')) AS u
-        JOIN terms ON terms.lexeme = u.lexeme
-        WHERE {access}
-          AND c.lexemes @@ %(tsquery)s::tsquery
-        GROUP BY c.chunk_id
-        ORDER BY score DESC, c.chunk_id
-        LIMIT %(limit)s
+        SELECT 'c', chunk_id, document_id, score FROM chunk_scores
+        UNION ALL
+        SELECT 'd', document_id, document_id, score FROM document_scores
         """.replace("{access}", access),
         {
             "lexemes": lexemes,
@@ -196,7 +273,22 @@ def bm25_search(
             "tsquery": _tsquery(selective),
             "k1": k1,
             "b": b,
+            "dk1": DOCUMENT_K1,
+            "db": DOCUMENT_B,
             "limit": limit,
         },
     )
-    return [LexicalHit(chunk_id=row[0], score=float(row[1])) for row in cursor.fetchall()]
+    rows = cursor.fetchall()
+    chunks = sorted(
+        (
+            LexicalHit(chunk_id=row[1], score=float(row[3]), document_id=row[2])
+            for row in rows
+            if row[0] == "c"
+        ),
+        key=lambda hit: (-hit.score, hit.chunk_id),
+    )
+    documents = sorted(
+        ((row[1], float(row[3])) for row in rows if row[0] == "d"),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return LexicalRanking(chunks=chunks, documents=dict(documents))

@@ -32,6 +32,8 @@ class RetrievalConfig:
     fusion: str
     dense_weight: float
     rrf_k: int
+    # Weight of document-level BM25 in fusion (0 turns it off); see retrieval.bm25.
+    document_weight: float = 1.0
 
 
 @cache

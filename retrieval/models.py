@@ -137,6 +137,9 @@ class ChunkTerms(models.Model):
     # Title, headings and text as English lexemes with positions; BM25 reads term counts from it.
     lexemes = SearchVectorField()
     lexeme_count = models.PositiveIntegerField()
+    # The whole document's length (the sum of its chunks' lexeme counts), the same in each of its
+    # chunks: document-level BM25 normalises by it without reading the document's other chunks.
+    document_lexeme_count = models.PositiveIntegerField(default=0)
     principals = ArrayField(models.TextField())
 
     class Meta:
@@ -150,20 +153,22 @@ class ChunkTerms(models.Model):
 
 
 class LexemeStatistic(models.Model):
-    """In how many chunks a lexeme occurs: the document frequency behind BM25's IDF."""
+    """In how many chunks (and documents) a lexeme occurs: the frequencies behind BM25's IDF."""
 
     lexeme = models.TextField(primary_key=True)
     chunk_count = models.BigIntegerField(default=0)
+    document_count = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"{self.lexeme}: {self.chunk_count}"
 
 
 class CorpusStatistic(models.Model):
-    """One row: the number of chunks and their total length, for BM25's length normalisation."""
+    """One row: the number of chunks and documents and their total length, for BM25."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     chunk_count = models.BigIntegerField(default=0)
+    document_count = models.BigIntegerField(default=0)
     lexeme_total = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -1,7 +1,9 @@
 """Hybrid search: dense (pgvector HNSW, cosine) and BM25, fused by weighted relative scores (or RRF).
 
-The principal filter sits inside the SQL of both queries and of the final fetch, so nothing the
-asker may not read is ever ranked, let alone returned.
+Three rankings are fused: chunks by embedding, chunks by BM25, and documents by BM25 over their
+whole text (each chunk gets its document's share). The principal filter sits inside the SQL of
+every query and of the final fetch, so nothing the asker may not read is ever ranked, let alone
+returned.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class SearchOptions:
     fusion: str
     dense_weight: float
     rrf_k: int
+    document_weight: float
     k1: float
     b: float
     bm25_max_candidates: int
@@ -65,6 +68,7 @@ class SearchOptions:
             "fusion": conf.fusion,
             "dense_weight": conf.dense_weight,
             "rrf_k": conf.rrf_k,
+            "document_weight": conf.document_weight,
             "k1": conf.bm25_k1,
             "b": conf.bm25_b,
             "bm25_max_candidates": conf.bm25_max_candidates,
@@ -92,34 +96,52 @@ def search_with(
     embedding: Future[np.ndarray] | None = (
         _embedder().submit(embed_query, query) if options.use_dense else None
     )
+    document_of: dict[int, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         visible, total = _visible_chunks(cursor, principals)
-        lexical = (
-            {
-                hit.chunk_id: hit.score
-                for hit in bm25.bm25_search(
-                    cursor,
-                    query=query,
-                    principals=principals,
-                    limit=limit,
-                    k1=options.k1,
-                    b=options.b,
-                    budget=options.bm25_max_candidates,
-                    visible_share=visible / total if total else 1.0,
-                )
-            }
+        ranking = (
+            bm25.bm25_rank(
+                cursor,
+                query=query,
+                principals=principals,
+                limit=limit,
+                k1=options.k1,
+                b=options.b,
+                budget=options.bm25_max_candidates,
+                visible_share=visible / total if total else 1.0,
+            )
             if options.use_lexical
-            else {}
+            else bm25.LexicalRanking([], {})
         )
-        dense = (
-            _dense(cursor, embedding.result(), principals, limit, options, visible=visible)
-            if embedding is not None
-            else {}
-        )
+        lexical = {hit.chunk_id: hit.score for hit in ranking.chunks}
+        document_of.update((hit.chunk_id, hit.document_id) for hit in ranking.chunks)
+        dense: dict[int, float] = {}
+        if embedding is not None:
+            for chunk_id, document_id, similarity in _dense(
+                cursor, embedding.result(), principals, limit, options, visible=visible
+            ):
+                dense[chunk_id] = similarity
+                document_of[chunk_id] = document_id
+    documents = ranking.documents if options.document_weight > 0 else {}
     if options.fusion == "relative":
-        fused = fuse_relative(dense, lexical, dense_weight=options.dense_weight)[:k]
+        fused = fuse_relative(
+            dense,
+            lexical,
+            dense_weight=options.dense_weight,
+            documents=documents,
+            document_of=document_of,
+            document_weight=options.document_weight,
+        )[:k]
     else:
-        fused = fuse(dense, lexical, dense_weight=options.dense_weight, rrf_k=options.rrf_k)[:k]
+        fused = fuse(
+            dense,
+            lexical,
+            dense_weight=options.dense_weight,
+            rrf_k=options.rrf_k,
+            documents=documents,
+            document_of=document_of,
+            document_weight=options.document_weight,
+        )[:k]
     return _passages(fused, dense, lexical, principals)
 
 
@@ -154,30 +176,66 @@ def _limit_torch_threads() -> None:
 
 
 def fuse(
-    dense: dict[int, float], lexical: dict[int, float], *, dense_weight: float, rrf_k: int
+    dense: dict[int, float],
+    lexical: dict[int, float],
+    *,
+    dense_weight: float,
+    rrf_k: int,
+    documents: dict[int, float] | None = None,
+    document_of: dict[int, int] | None = None,
+    document_weight: float = 0.0,
 ) -> list[tuple[int, float]]:
-    """Weighted reciprocal rank fusion of two rankings (dicts in rank order), best first."""
+    """Weighted reciprocal rank fusion of two chunk rankings (dicts in rank order), best first.
+
+    With `documents` (document id -> score, best first) and `document_of` (chunk id -> document
+    id), each chunk also gets `document_weight` / (rrf_k + its document's rank).
+    """
     scores: dict[int, float] = {}
     for rank, chunk_id in enumerate(dense, start=1):
         scores[chunk_id] = scores.get(chunk_id, 0.0) + dense_weight / (rrf_k + rank)
     for rank, chunk_id in enumerate(lexical, start=1):
         scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+    if documents and document_of and document_weight:
+        document_rank = {document_id: rank for rank, document_id in enumerate(documents, start=1)}
+        for chunk_id in scores:
+            rank = document_rank.get(document_of.get(chunk_id, -1))
+            if rank is not None:
+                scores[chunk_id] += document_weight / (rrf_k + rank)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 def fuse_relative(
-    dense: dict[int, float], lexical: dict[int, float], *, dense_weight: float
+    dense: dict[int, float],
+    lexical: dict[int, float],
+    *,
+    dense_weight: float,
+    documents: dict[int, float] | None = None,
+    document_of: dict[int, int] | None = None,
+    document_weight: float = 0.0,
 ) -> list[tuple[int, float]]:
-    """Weighted sum of min-max normalised scores; a strong hit in one list keeps its strength."""
+    """Weighted sum of min-max normalised scores; a strong hit in one list keeps its strength.
+
+    With `documents` (document id -> score) and `document_of` (chunk id -> document id), each
+    chunk also gets `document_weight` times its document's normalised score (0 when unscored).
+    """
     scores: dict[int, float] = {}
     for ranking, weight in ((dense, dense_weight), (lexical, 1.0)):
-        if not ranking:
-            continue
-        low, high = min(ranking.values()), max(ranking.values())
-        spread = (high - low) or 1.0
-        for chunk_id, score in ranking.items():
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * (score - low) / spread
+        for chunk_id, score in _normalised(ranking).items():
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * score
+    if documents and document_of and document_weight:
+        by_document = _normalised(documents)
+        for chunk_id in scores:
+            scores[chunk_id] += document_weight * by_document.get(document_of.get(chunk_id, -1), 0.0)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _normalised(ranking: dict[int, float]) -> dict[int, float]:
+    """Scores min-max scaled to 0..1 (all 0 when they are equal)."""
+    if not ranking:
+        return {}
+    low, high = min(ranking.values()), max(ranking.values())
+    spread = (high - low) or 1.0
+    return {key: (score - low) / spread for key, score in ranking.items()}
 
 
 def _dense(
@@ -188,17 +246,18 @@ def _dense(
     options: SearchOptions,
     *,
     visible: int,
-) -> dict[int, float]:
-    """Chunk id → cosine similarity, best first, among chunks the principals may read."""
+) -> list[tuple[int, int, float]]:
+    """(chunk id, document id, cosine similarity), best first, among chunks the principals may read."""
     literal = _vector_literal(vector)
     if options.exact or visible <= options.exact_search_max_chunks:
         # Few visible chunks: scanning them exactly is fast and never misses one.
         cursor.execute(
             """
             WITH visible AS MATERIALIZED (
-                SELECT id, embedding FROM retrieval_chunk WHERE principals && %s::text[]
+                SELECT id, document_id, embedding FROM retrieval_chunk
+                WHERE principals && %s::text[]
             )
-            SELECT id, embedding <=> %s::vector AS distance
+            SELECT id, document_id, embedding <=> %s::vector AS distance
             FROM visible ORDER BY distance, id LIMIT %s
             """,
             [principals, literal, limit],
@@ -210,17 +269,17 @@ def _dense(
         cursor.execute(
             """
             WITH nearest AS MATERIALIZED (
-                SELECT id, embedding <=> %s::vector AS distance
+                SELECT id, document_id, embedding <=> %s::vector AS distance
                 FROM retrieval_chunk
                 WHERE principals && %s::text[]
                 ORDER BY embedding <=> %s::vector
                 LIMIT %s
             )
-            SELECT id, distance FROM nearest ORDER BY distance, id
+            SELECT id, document_id, distance FROM nearest ORDER BY distance, id
             """,
             [literal, principals, literal, limit],
         )
-    return {row[0]: 1.0 - float(row[1]) for row in cursor.fetchall()}
+    return [(row[0], row[1], 1.0 - float(row[2])) for row in cursor.fetchall()]
 
 
 def _visible_chunks(cursor: CursorWrapper, principals: list[str]) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assistant.evaluation import evaluate_answers
+from assistant.evaluation import evaluate_answers, evaluate_ranking
 
 
 class Command(BaseCommand):
@@ -27,6 +27,11 @@ class Command(BaseCommand):
             "--json", type=Path, dest="json_out", help="also write the figures here"
         )
         parser.add_argument(
+            "--retrieval-only",
+            action="store_true",
+            help="no model: rank each question's passages and report hit@1, hit@5 and MRR@10",
+        )
+        parser.add_argument(
             "--details", type=Path, help="write one JSON line per question (answer, cited files)"
         )
 
@@ -36,14 +41,26 @@ class Command(BaseCommand):
             raise CommandError(f"--corpus {corpus} is not a folder")
         if not queries.is_file():
             raise CommandError(f"--queries {queries} is not a file")
-        figures = evaluate_answers(
-            corpus=corpus,
-            queries=queries,
-            form=options["form"],
-            limit=options["limit"],
-            progress=lambda line: self.stderr.write(line),
-            details=options["details"],
-        )
+        def progress(line: str) -> None:
+            self.stderr.write(line)
+
+        if options["retrieval_only"]:
+            figures = evaluate_ranking(
+                corpus=corpus,
+                queries=queries,
+                form=options["form"],
+                limit=options["limit"],
+                progress=progress,
+            )
+        else:
+            figures = evaluate_answers(
+                corpus=corpus,
+                queries=queries,
+                form=options["form"],
+                limit=options["limit"],
+                progress=progress,
+                details=options["details"],
+            )
         for key, value in figures.items():
             self.stdout.write(f"{key:>20}: {value}")
         if options["json_out"]:
