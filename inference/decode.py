@@ -142,7 +142,9 @@ class LeanDecoder:
             return None
         return cls(model, layers)
 
-    def __call__(self, input_ids: list[int], positions: list[int], cache: SlotKVCache) -> torch.Tensor:
+    def __call__(
+        self, input_ids: list[int], positions: list[int], cache: SlotKVCache
+    ) -> torch.Tensor:
         """Logits (rows, vocab) for one new token per row; row i is slot i of `cache`, whose
         token goes in at positions[i]. The cache must have been prepared for this step."""
         library = gemv._library()
@@ -185,7 +187,9 @@ class LeanDecoder:
                 q, keys[:rows, :, :length], values[:rows, :, :length], mask, layer.scaling
             )
             if out is None:
-                out = _attend(q, keys[:rows, :, :length], values[:rows, :, :length], mask, layer.scaling)
+                out = _attend(
+                    q, keys[:rows, :, :length], values[:rows, :, :length], mask, layer.scaling
+                )
             attended = layer.o_proj(out.reshape(rows, heads * dim))
             _add_norm(library, x, attended, scale, layer.post_norm, h)
             added = _moe(library, layer, h)
@@ -211,7 +215,12 @@ class LeanDecoder:
 
 
 def _add_norm(
-    library: Any, x: torch.Tensor, added: torch.Tensor | None, scale: float, norm: Any, out: torch.Tensor
+    library: Any,
+    x: torch.Tensor,
+    added: torch.Tensor | None,
+    scale: float,
+    norm: Any,
+    out: torch.Tensor,
 ) -> None:
     """x += scale * added (the residual), then out = norm(x), in one kernel call."""
     if added is not None:

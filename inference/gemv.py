@@ -486,9 +486,20 @@ def _library() -> ctypes.CDLL | None:
     )
     floating = ctypes.c_float
     loaded.add_rms_norm.restype = loaded.rope_store.restype = loaded.moe_decode.restype = None
-    loaded.add_rms_norm.argtypes = [pointer, pointer, floating, pointer, pointer, long, long, floating]
+    loaded.add_rms_norm.argtypes = [
+        pointer,
+        pointer,
+        floating,
+        pointer,
+        pointer,
+        long,
+        long,
+        floating,
+    ]
     loaded.rope_store.argtypes = (
-        [pointer, long, long, long, long, long] + [pointer] * 5 + [long, long, pointer, ctypes.c_int]
+        [pointer, long, long, long, long, long]
+        + [pointer] * 5
+        + [long, long, pointer, ctypes.c_int]
     )
     loaded.moe_decode.argtypes = [
         *(pointer, long, long, pointer, pointer, long, long, long, pointer, pointer),
