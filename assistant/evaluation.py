@@ -123,7 +123,9 @@ def evaluate_ranking(
     for company in companies:
         ingest_company(corpus, company, form=form, progress=progress)
     members = {company: company_member(company) for company in companies}
-    names = {pk: _stem(name) for pk, name in Document.objects.values_list("pk", "original_filename")}
+    names = {
+        pk: _stem(name) for pk, name in Document.objects.values_list("pk", "original_filename")
+    }
     at1 = at5 = 0
     reciprocal = 0.0
     latency: list[float] = []

@@ -198,9 +198,9 @@ def fuse(
     if documents and document_of and document_weight:
         document_rank = {document_id: rank for rank, document_id in enumerate(documents, start=1)}
         for chunk_id in scores:
-            rank = document_rank.get(document_of.get(chunk_id, -1))
-            if rank is not None:
-                scores[chunk_id] += document_weight / (rrf_k + rank)
+            document_rank_of_chunk = document_rank.get(document_of.get(chunk_id, -1))
+            if document_rank_of_chunk is not None:
+                scores[chunk_id] += document_weight / (rrf_k + document_rank_of_chunk)
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
@@ -225,7 +225,9 @@ def fuse_relative(
     if documents and document_of and document_weight:
         by_document = _normalised(documents)
         for chunk_id in scores:
-            scores[chunk_id] += document_weight * by_document.get(document_of.get(chunk_id, -1), 0.0)
+            scores[chunk_id] += document_weight * by_document.get(
+                document_of.get(chunk_id, -1), 0.0
+            )
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 

@@ -41,6 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"--corpus {corpus} is not a folder")
         if not queries.is_file():
             raise CommandError(f"--queries {queries} is not a file")
+
         def progress(line: str) -> None:
             self.stderr.write(line)
 
