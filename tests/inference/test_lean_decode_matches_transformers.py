@@ -28,6 +28,7 @@ def test_lean_steps_equal_the_transformers_forward(make_tiny_model, arch, decode
     engine = Engine(make_tiny_model(arch), max_batch=4, max_context=256, decode_dtype=decode_dtype)
     engine.close()  # drive the model from this thread
     assert engine._lean is not None, f"{arch} should take the lean decode step"
+    assert all(layer.fused_experts for layer in engine._lean.layers)
     # One row alone (its own code path), then three rows of different lengths together.
     for prompts in ([[5, 900, 77, 1203]], [[5, 900, 77, 1203, 42, 8], [300, 301, 302], [9] * 11]):
         with torch.inference_mode():
