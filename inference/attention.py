@@ -59,17 +59,31 @@ def decode_attention_forward(
     )
     if out is not None:
         return out.reshape(batch, 1, heads, dim), None
-    key, value = key.to(query.dtype), value.to(query.dtype)
-    scores = torch.matmul(q, key.transpose(-1, -2))
-    scores.mul_(dim**-0.5 if scaling is None else scaling)
-    if attention_mask is not None:
-        if attention_mask.dtype == torch.bool:
-            scores.masked_fill_(~attention_mask.reshape(batch, 1, 1, -1), float("-inf"))
-        else:
-            scores.add_(attention_mask.reshape(batch, 1, 1, -1))
-    probs = torch.softmax(scores, dim=-1).to(value.dtype)
-    out = torch.matmul(probs, value)  # (batch, kv_heads, groups, dim)
+    out = attend_with_torch(q, key, value, attention_mask, scale)
     return out.reshape(batch, 1, heads, dim), None
+
+
+def attend_with_torch(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    mask: torch.Tensor | None,
+    scale: float,
+) -> torch.Tensor:
+    """One query token per row with torch's matmuls, where the kernel does not apply: query
+    (B, kv_heads, G, D), key and value (B, kv_heads, L, D) in any dtype, mask with B * L
+    entries (bool: attend where set; else added to the scores). Returns (B, kv_heads, G, D)."""
+    batch = query.shape[0]
+    key, value = key.to(query.dtype), value.to(query.dtype)
+    scores = torch.matmul(query, key.transpose(-1, -2))
+    scores.mul_(scale)
+    if mask is not None:
+        if mask.dtype == torch.bool:
+            scores.masked_fill_(~mask.reshape(batch, 1, 1, -1), float("-inf"))
+        else:
+            scores.add_(mask.reshape(batch, 1, 1, -1))
+    probs = torch.softmax(scores, dim=-1).to(value.dtype)
+    return torch.matmul(probs, value)
 
 
 @functools.lru_cache(maxsize=4)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from inference import gemv
+from inference.attention import attend_with_torch
 from inference.experts import IMPLEMENTATION as SPARSE_EXPERTS
 from inference.experts import sparse_topk_experts_forward, supports_sparse_topk
 from inference.kvcache import SlotKVCache
@@ -187,7 +188,7 @@ class LeanDecoder:
                 q, keys[:rows, :, :length], values[:rows, :, :length], mask, layer.scaling
             )
             if out is None:
-                out = _attend(
+                out = attend_with_torch(
                     q, keys[:rows, :, :length], values[:rows, :, :length], mask, layer.scaling
                 )
             attended = layer.o_proj(out.reshape(rows, heads * dim))
@@ -284,20 +285,6 @@ def _stack_in_place(projections: list[torch.nn.Linear]) -> torch.Tensor:
             p.prefill_weight = p.weight
         start = end
     return stacked
-
-
-def _attend(
-    query: torch.Tensor,
-    keys: torch.Tensor,
-    values: torch.Tensor,
-    mask: torch.Tensor | None,
-    scaling: float,
-) -> torch.Tensor:
-    """torch's attention for one query row per sequence, where the kernel does not apply."""
-    scores = torch.matmul(query, keys.to(query.dtype).transpose(-1, -2)) * scaling
-    if mask is not None:
-        scores = scores.masked_fill(~mask[:, None, None, :], float("-inf"))
-    return torch.matmul(torch.softmax(scores, dim=-1), values.to(query.dtype))
 
 
 def _moe(library: Any, layer: _Layer, h: torch.Tensor) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from inference import gemv
 from inference.engine import Engine
 from inference.kvcache import decode_mask, prefill_mask
 
@@ -29,6 +30,20 @@ def test_lean_steps_equal_the_transformers_forward(make_tiny_model, arch, decode
     engine.close()  # drive the model from this thread
     assert engine._lean is not None, f"{arch} should take the lean decode step"
     assert all(layer.fused_experts for layer in engine._lean.layers)
+    _compare_steps(engine)
+
+
+def test_lean_steps_without_the_attention_kernel_equal_the_transformers_forward(
+    make_tiny_model, monkeypatch
+):
+    # Head sizes the kernel does not take fall back to torch's matmuls, in both paths.
+    engine = Engine(make_tiny_model("mixtral"), max_batch=4, max_context=256)
+    engine.close()
+    monkeypatch.setattr(gemv, "decode_attention", lambda *args: None)
+    _compare_steps(engine)
+
+
+def _compare_steps(engine: Engine) -> None:
     # One row alone (its own code path), then three rows of different lengths together.
     for prompts in ([[5, 900, 77, 1203]], [[5, 900, 77, 1203, 42, 8], [300, 301, 302], [9] * 11]):
         with torch.inference_mode():
