@@ -1,6 +1,7 @@
 """Citations: resolve [n] markers to passages and check that each cited passage supports its sentence.
 
-The check is lexical: the share of a sentence's content words that also occur in the cited passage.
+The check is lexical: the share of a sentence's content words that also occur in the cited passage
+as the model read it (title, location and text).
 It is cheap, explainable in the UI ("this passage does not mention ..."), and tuned on the enterprise
 evaluation set (see docs/BENCHMARKS.md). Sentences the model left uncited get the passage that
 supports them best, when one does, so small models that forget markers still produce checked sources.
@@ -37,6 +38,11 @@ MIN_CHECKED_WORDS = 3
 # the answer, then to the best-ranked passage.
 QUESTION_WEIGHT = 0.3
 RANK_MARGIN = 0.05
+# An answer usually comes from one document. A passage of the answer's main document (the one whose
+# passages hold most of the answer's and the question's words) that supports a sentence within
+# DOCUMENT_MARGIN of the best passage gets the sentence, so a generic sentence that another
+# document happens to phrase alike does not add a second source.
+DOCUMENT_MARGIN = 0.2
 
 
 class PassageLike(Protocol):
@@ -45,6 +51,11 @@ class PassageLike(Protocol):
     title: str
     location: str
     text: str
+
+
+def shown_text(passage: PassageLike) -> str:
+    """A passage as the model reads it in the prompt: title, location, then text."""
+    return f"{passage.title} {passage.location} {passage.text}"
 
 
 @dataclass(frozen=True)
@@ -104,23 +115,54 @@ def _attribute(
     *,
     cited: set[int],
     relevance: dict[int, float],
+    main_document: int | None = None,
 ) -> tuple[int, float] | None:
     """The passage an uncited sentence came from, if one supports it: (number, support).
 
     Passages supporting the sentence are ranked by that support plus QUESTION_WEIGHT times their
-    relevance to the question. Among those within RANK_MARGIN of the best, passages already cited
-    in this answer come first, then the best-ranked one.
+    relevance to the question. The best passage of the answer's main document wins if it is within
+    DOCUMENT_MARGIN of the best; otherwise, among those within RANK_MARGIN of the best, passages
+    already cited in this answer come first, then the best-ranked one.
     """
-    scores = {n: support(sentence, p.text) for n, p in by_number.items()}
+    scores = {n: support(sentence, shown_text(p)) for n, p in by_number.items()}
     supporting = {n: score for n, score in scores.items() if score >= SUPPORT_THRESHOLD}
     if not supporting:
         return None
     ranked = {n: score + QUESTION_WEIGHT * relevance.get(n, 0.0) for n, score in supporting.items()}
     best = max(ranked.values())
+    main = [
+        n
+        for n, score in ranked.items()
+        if by_number[n].document_id == main_document and score >= best - DOCUMENT_MARGIN
+    ]
+    if main:
+        chosen = min(main, key=lambda n: (-ranked[n], n))
+        return chosen, supporting[chosen]
     close = [n for n, score in ranked.items() if score >= best - RANK_MARGIN]
     cited_documents = {by_number[n].document_id for n in cited if n in by_number}
     chosen = min(close, key=lambda n: (by_number[n].document_id not in cited_documents, n))
     return chosen, supporting[chosen]
+
+
+def main_document(answer: str, passages: list[PassageLike], *, question: str = "") -> int | None:
+    """The document whose passages hold the largest share of the answer's content words, plus
+    QUESTION_WEIGHT times the share of the question's; ties go to the best-ranked document."""
+    answer_words = content_words(MARKER.sub("", answer))
+    question_words = content_words(question)
+    words: dict[int, set[str]] = {}
+    for passage in passages:
+        words.setdefault(passage.document_id, set()).update(content_words(shown_text(passage)))
+    if not words or not answer_words:
+        return None
+
+    def share(document_id: int) -> float:
+        held = len(answer_words & words[document_id]) / len(answer_words)
+        if question_words:
+            held += QUESTION_WEIGHT * len(question_words & words[document_id]) / len(question_words)
+        return held
+
+    ranks = {document_id: rank for rank, document_id in enumerate(words)}
+    return max(words, key=lambda document_id: (share(document_id), -ranks[document_id]))
 
 
 def check_citations(
@@ -133,10 +175,9 @@ def check_citations(
     """
     by_number = {index + 1: passage for index, passage in enumerate(passages)}
     relevance = (
-        {n: support(question, f"{p.title} {p.location} {p.text}") for n, p in by_number.items()}
-        if question
-        else {}
+        {n: support(question, shown_text(p)) for n, p in by_number.items()} if question else {}
     )
+    main = main_document(answer, passages, question=question)
     used: dict[int, float] = {}
     by_model: set[int] = set()
     removed: list[dict[str, object]] = []
@@ -155,7 +196,7 @@ def check_citations(
             if passage is None:
                 removed.append({"n": n, "reason": "no such source"})
                 continue
-            score = support(bare, passage.text)
+            score = support(bare, shown_text(passage))
             if score >= SUPPORT_THRESHOLD:
                 kept.append(n)
                 by_model.add(n)
@@ -165,7 +206,9 @@ def check_citations(
                     {"n": n, "reason": "source does not support the sentence", "support": score}
                 )
         if not kept and checked and by_number:
-            attributed = _attribute(bare, by_number, cited=set(used), relevance=relevance)
+            attributed = _attribute(
+                bare, by_number, cited=set(used), relevance=relevance, main_document=main
+            )
             if attributed is not None:
                 kept.append(attributed[0])
                 used[attributed[0]] = max(used.get(attributed[0], 0.0), attributed[1])
