@@ -225,7 +225,11 @@ try:
         "fusion": _fusion,
         "dense_weight": env.env_float("RETRIEVAL_DENSE_WEIGHT", 1.0),
         "rrf_k": env.env_int("RETRIEVAL_RRF_K", 60, minimum=1),
+        # Weight of whole-document BM25 beside the chunk rankings (0 turns it off).
+        "document_weight": env.env_float("RETRIEVAL_DOCUMENT_WEIGHT", 1.0),
     }
+    if RETRIEVAL["document_weight"] < 0:
+        raise ConfigError("RETRIEVAL_DOCUMENT_WEIGHT must be 0 or more")
 
     # --- Inference --------------------------------------------------------------------------
     INFERENCE_URL = env.env_url("INFERENCE_URL", "http://127.0.0.1:8001", schemes=("http", "https"))

@@ -56,3 +56,11 @@ def test_a_malformed_database_url_names_the_variable():
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_negative_document_weight_names_the_variable():
+    result = run_manage("check", **{**PRODUCTION, "RETRIEVAL_DOCUMENT_WEIGHT": "-1"})
+
+    assert result.returncode == 2
+    assert "RETRIEVAL_DOCUMENT_WEIGHT must be 0 or more" in result.stderr
+    assert "Traceback" not in result.stderr
