@@ -226,9 +226,9 @@ try:
         "dense_weight": env.env_float("RETRIEVAL_DENSE_WEIGHT", 1.0),
         "rrf_k": env.env_int("RETRIEVAL_RRF_K", 60, minimum=1),
         # Weight of whole-document BM25 beside the chunk rankings (0 turns it off).
-        "document_weight": env.env_float("RETRIEVAL_DOCUMENT_WEIGHT", 1.0),
+        "document_weight": (_document_weight := env.env_float("RETRIEVAL_DOCUMENT_WEIGHT", 1.0)),
     }
-    if RETRIEVAL["document_weight"] < 0:
+    if _document_weight < 0:
         raise ConfigError("RETRIEVAL_DOCUMENT_WEIGHT must be 0 or more")
 
     # --- Inference --------------------------------------------------------------------------

@@ -496,11 +496,11 @@ def _library() -> ctypes.CDLL | None:
         long,
         floating,
     ]
-    loaded.rope_store.argtypes = (
-        [pointer, long, long, long, long, long]
-        + [pointer] * 5
-        + [long, long, pointer, ctypes.c_int]
-    )
+    loaded.rope_store.argtypes = [
+        *(pointer, long, long, long, long, long),
+        *(pointer, pointer, pointer, pointer, pointer),
+        *(long, long, pointer, ctypes.c_int),
+    ]
     loaded.moe_decode.argtypes = [
         *(pointer, long, long, pointer, pointer, long, long, long, pointer, pointer),
         *(ctypes.c_int, pointer, pointer, ctypes.c_int),
