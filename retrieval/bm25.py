@@ -30,7 +30,7 @@ from django.db.backends.utils import CursorWrapper
 TEXT_SEARCH_CONFIG = "english"
 # Serialises statistic updates of concurrent ingestions so they never deadlock on shared lexemes.
 STATISTICS_LOCK = 0x5245_5452  # "RETR"
-# Below this visible share, the principals index filters BM25 candidates (see bm25_search).
+# Below this visible share, the principals index filters BM25 candidates (see bm25_rank).
 INDEXED_ACCESS_BELOW = 0.5
 # Document-level BM25 takes the textbook parameters: documents vary in length far more than
 # chunks, which the chunking keeps near one size.
@@ -152,30 +152,6 @@ def candidate_lexemes(
         chosen.append(lexeme)
         expected += matches
     return chosen
-
-
-def bm25_search(
-    cursor: CursorWrapper,
-    *,
-    query: str,
-    principals: list[str],
-    limit: int,
-    k1: float,
-    b: float,
-    budget: int = 0,
-    visible_share: float = 1.0,
-) -> list[LexicalHit]:
-    """The `limit` best chunks by BM25 among those the principals may read."""
-    return bm25_rank(
-        cursor,
-        query=query,
-        principals=principals,
-        limit=limit,
-        k1=k1,
-        b=b,
-        budget=budget,
-        visible_share=visible_share,
-    ).chunks
 
 
 def bm25_rank(

@@ -60,9 +60,9 @@ def test_scores_equal_okapi_bm25_computed_in_python(ingested, alice):
         )  # fmt: skip
 
     with connection.cursor() as cursor:
-        hits = bm25.bm25_search(
+        hits = bm25.bm25_rank(
             cursor, query="happy cats", principals=[f"u:{alice.pk}"], limit=10, k1=k1, b=b
-        )
+        ).chunks
         terms = bm25.query_lexemes(cursor, "happy cats")
 
     assert sorted(terms) == ["cat", "happi"]
@@ -92,10 +92,12 @@ def test_a_candidate_budget_keeps_rare_terms_and_scores_every_term(ingested, ali
             "happi",
             "cat",
         ]
-        full = bm25.bm25_search(cursor, query=query, principals=principals, limit=10, k1=0.9, b=0.4)
-        budgeted = bm25.bm25_search(
+        full = bm25.bm25_rank(
+            cursor, query=query, principals=principals, limit=10, k1=0.9, b=0.4
+        ).chunks
+        budgeted = bm25.bm25_rank(
             cursor, query=query, principals=principals, limit=10, k1=0.9, b=0.4, budget=1
-        )
+        ).chunks
 
     assert len(full) == 2
     # Only the chunk with the rare term is a candidate, and it keeps its full score ("cat" too).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -45,23 +46,18 @@ class Command(BaseCommand):
         def progress(line: str) -> None:
             self.stderr.write(line)
 
-        if options["retrieval_only"]:
-            figures = evaluate_ranking(
-                corpus=corpus,
-                queries=queries,
-                form=options["form"],
-                limit=options["limit"],
-                progress=progress,
-            )
-        else:
-            figures = evaluate_answers(
-                corpus=corpus,
-                queries=queries,
-                form=options["form"],
-                limit=options["limit"],
-                progress=progress,
-                details=options["details"],
-            )
+        evaluate = (
+            evaluate_ranking
+            if options["retrieval_only"]
+            else functools.partial(evaluate_answers, details=options["details"])
+        )
+        figures = evaluate(
+            corpus=corpus,
+            queries=queries,
+            form=options["form"],
+            limit=options["limit"],
+            progress=progress,
+        )
         for key, value in figures.items():
             self.stdout.write(f"{key:>20}: {value}")
         if options["json_out"]:
