@@ -60,7 +60,6 @@ class LeanDecoder:
 
     def __init__(self, model: Any, layers: list[_Layer]) -> None:
         config = model.config
-        self.model = model
         self.layers = layers
         self.embed = model.model.embed_tokens
         self.norm = model.model.norm
