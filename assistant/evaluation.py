@@ -23,7 +23,7 @@ from assistant.pipeline import ChatModel, answer, conversation_start
 from retrieval.ingestion import document_ingest
 from retrieval.models import Document
 from retrieval.search import search
-from retrieval.services import DuplicateDocument, document_create
+from retrieval.services import DuplicateDocument, document_create, document_set_access
 
 
 @dataclass(frozen=True)
@@ -68,11 +68,16 @@ def company_member(company: str) -> User:
 
 def ingest_company(
     corpus: Path, company: str, *, form: str, progress: Callable[[str], None]
-) -> int:
-    """Ingest one form (md, html, docx, pdf, pptx) of a company's documents for its group."""
+) -> dict[str, int]:
+    """Ingest one form (md, html, docx, pdf, pptx) of a company's documents for its group.
+
+    Returns each file's name (as `_stem` spells it) with the document holding its bytes. A file
+    whose bytes were uploaded before under another name is that document: the product stores
+    identical files once ("Personal Loan" and "Personal Loan Information" are one file).
+    """
     group, _ = Group.objects.get_or_create(name=f"eval {company}")
     folder = corpus / company / form
-    count = 0
+    documents: dict[str, int] = {}
     for path in sorted(folder.iterdir()):
         if not path.is_file():
             continue
@@ -83,11 +88,33 @@ def ingest_company(
                 )
             except DuplicateDocument as duplicate:
                 document = duplicate.existing
+                if not document.allowed_groups.filter(pk=group.pk).exists():
+                    # The same file in two companies' folders: both groups may read it.
+                    document = document_set_access(
+                        document=document,
+                        org_wide=document.org_wide,
+                        groups=[*document.allowed_groups.all(), group],
+                        users=document.allowed_users.all(),
+                    )
         if document.status != Document.Status.READY:
             document_ingest(document_id=document.pk)
-        count += 1
-    progress(f"{company}: {count} documents ({form})")
-    return count
+        documents[_stem(path.name)] = document.pk
+    progress(
+        f"{company}: {len(documents)} files, {len(set(documents.values()))} documents ({form})"
+    )
+    return documents
+
+
+def ingest_corpus(
+    corpus: Path, companies: list[str], *, form: str, progress: Callable[[str], None]
+) -> dict[int, set[str]]:
+    """Ingest every company's files; each document with the names of the files it holds."""
+    names: dict[int, set[str]] = {}
+    for company in companies:
+        files = ingest_company(corpus, company, form=form, progress=progress)
+        for name, document_id in files.items():
+            names.setdefault(document_id, set()).add(name)
+    return names
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -120,12 +147,8 @@ def evaluate_ranking(
     """
     questions = load_questions(queries, limit=limit)
     companies = sorted({q.company for q in questions})
-    for company in companies:
-        ingest_company(corpus, company, form=form, progress=progress)
+    names = ingest_corpus(corpus, companies, form=form, progress=progress)
     members = {company: company_member(company) for company in companies}
-    names = {
-        pk: _stem(name) for pk, name in Document.objects.values_list("pk", "original_filename")
-    }
     at1 = at5 = 0
     reciprocal = 0.0
     latency: list[float] = []
@@ -134,7 +157,9 @@ def evaluate_ranking(
         t0 = time.monotonic()
         top = search(user=members[question.company], query=question.text, k=10)
         latency.append((time.monotonic() - t0) * 1000)
-        ranks = [i for i, p in enumerate(top, start=1) if names.get(p.document_id) in supporting]
+        ranks = [
+            i for i, p in enumerate(top, start=1) if names.get(p.document_id, set()) & supporting
+        ]
         at1 += bool(ranks and ranks[0] == 1)
         at5 += bool(ranks and ranks[0] <= 5)
         reciprocal += 1 / ranks[0] if ranks else 0.0
@@ -167,11 +192,11 @@ def evaluate_answers(
     """
     questions = load_questions(queries, limit=limit)
     companies = sorted({q.company for q in questions})
-    for company in companies:
-        ingest_company(corpus, company, form=form, progress=progress)
+    names = ingest_corpus(corpus, companies, form=form, progress=progress)
     members = {company: company_member(company) for company in companies}
-    names = dict(Document.objects.values_list("pk", "original_filename"))
-    stem = _stem
+
+    def shown(document_id: int) -> str:
+        return " | ".join(sorted(names.get(document_id, set())))
 
     hits = cited = cited_total = cited_supporting = 0
     ttft: list[float] = []
@@ -180,9 +205,9 @@ def evaluate_answers(
     out = details.open("w", encoding="utf-8") if details else None
     for index, question in enumerate(questions, start=1):
         user = members[question.company]
-        supporting = {stem(name) for name in question.supporting}
+        supporting = {_stem(name) for name in question.supporting}
         top = search(user=user, query=question.text, k=5)
-        if any(stem(names.get(p.document_id, "")) in supporting for p in top):
+        if any(names.get(p.document_id, set()) & supporting for p in top):
             hits += 1
         conversation = conversation_start(user=user, question=question.text, surface=Surface.CLI)
         result = answer(
@@ -196,16 +221,16 @@ def evaluate_answers(
         if documents:
             cited += 1
         cited_total += len(documents)
-        cited_supporting += sum(1 for d in documents if stem(names.get(d, "")) in supporting)
+        cited_supporting += sum(1 for d in documents if names.get(d, set()) & supporting)
         if out is not None:
             record = {
                 "company": question.company,
                 "question": question.text,
                 "supporting": sorted(supporting),
-                "retrieved": [stem(names.get(p.document_id, "")) for p in top],
+                "retrieved": [shown(p.document_id) for p in top],
                 "answer": result.text,
                 "status": result.message.status,
-                "cited": sorted(stem(names.get(d, "")) for d in documents),
+                "cited": sorted(shown(d) for d in documents),
                 "message_id": result.message.pk,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")

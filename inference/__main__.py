@@ -101,8 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--prefill-dtype",
         default="auto",
-        choices=["auto", "float32", "bfloat16"],
-        help="weights of prompt prefill products (auto: bfloat16 where the CPU has native bf16)",
+        choices=["auto", "float32", "bfloat16", "int8"],
+        help="weights of prompt prefill products (auto: bfloat16 where the CPU has native bf16, "
+        "else int8 where it has VNNI, else float32)",
     )
     serve.add_argument(
         "--decode-dtype",

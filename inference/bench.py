@@ -319,8 +319,7 @@ def run_bench(
             other_rates["steady8"] / other_rates["batch1"], 2
         ),
     }
-    for dtype in ("float32", "bfloat16"):
-        short = "fp32" if dtype == "float32" else "bf16"
+    for dtype, short in (("float32", "fp32"), ("bfloat16", "bf16"), ("int8", "int8")):
         if dtype in ttft_by_dtype:
             result[f"ttft_1k_ms_p50_{short}_prefill"] = round(
                 statistics.median(ttft_by_dtype[dtype]), 1
@@ -364,7 +363,11 @@ def report(result: dict[str, Any]) -> str:
             f" prefill ("
             + ", ".join(
                 f"{result[key]:.0f} ms {key.split('_')[-2]}"
-                for key in ("ttft_1k_ms_p50_fp32_prefill", "ttft_1k_ms_p50_bf16_prefill")
+                for key in (
+                    "ttft_1k_ms_p50_fp32_prefill",
+                    "ttft_1k_ms_p50_bf16_prefill",
+                    "ttft_1k_ms_p50_int8_prefill",
+                )
                 if key in result
             )
             + ")",

@@ -278,7 +278,7 @@ def _stack_in_place(projections: list[torch.nn.Linear]) -> torch.Tensor:
     for p in projections:
         end = start + p.weight.shape[0]
         prefill = getattr(p, "prefill_weight", None)
-        shares = prefill is not None and prefill.data_ptr() == p.weight.data_ptr()
+        shares = prefill is p.weight
         p.weight = torch.nn.Parameter(stacked[start:end], requires_grad=False)
         if shares:
             p.prefill_weight = p.weight

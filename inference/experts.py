@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from inference.gemv import (
     MAX_ROWS,
@@ -14,6 +13,7 @@ from inference.gemv import (
     linear,
     matmul_grouped,
 )
+from inference.int8 import prefill_copy, prefill_linear
 
 IMPLEMENTATION = "sparse_topk"
 
@@ -95,7 +95,8 @@ def _one_token(
 def _expert_by_expert(
     self: Any, routed: torch.Tensor, counts: list[int], *, prefill: bool
 ) -> torch.Tensor:
-    """Each expert's rows through torch's matmul; at prefill, bf16 copies where the engine made them."""
+    """Each expert's rows through torch's matmul; at prefill, the bf16 or int8 copies where the
+    engine made them."""
     outputs = torch.empty_like(routed)
     prefill_gate_up = getattr(self, "prefill_gate_up_proj", None)
     prefill_down = getattr(self, "prefill_down_proj", None)
@@ -110,9 +111,8 @@ def _expert_by_expert(
             continue
         x, gate_up, down = routed[start:end], self.gate_up_proj[expert], self.down_proj[expert]
         if prefill and prefill_gate_up is not None and prefill_down is not None:
-            low = prefill_gate_up.dtype
-            h = self._apply_gate(F.linear(x.to(low), prefill_gate_up[expert]).float())
-            outputs[start:end] = F.linear(h.to(low), prefill_down[expert])
+            h = self._apply_gate(prefill_linear(x, prefill_gate_up[expert]))
+            outputs[start:end] = prefill_linear(h, prefill_down[expert])
         else:
             h = self._apply_gate(linear(x, gate_up))
             outputs[start:end] = linear(h, down)
@@ -147,7 +147,8 @@ def use_weights_dtype(
     """Give the sparse experts modules their decode weights and prefill copies.
 
     With a bf16 `decode_dtype` the expert weights become bf16 (the fp32 copies are dropped) and
-    serve prefill too; otherwise `prefill_dtype` (bfloat16) adds bf16 copies for prefill.
+    serve a bf16 prefill too; a `prefill_dtype` other than the decode one (bfloat16, int8) adds
+    copies in that dtype for prefill.
     """
     for module in model.modules():
         if not (hasattr(module, "gate_up_proj") and supports_sparse_topk(module)):
@@ -158,6 +159,8 @@ def use_weights_dtype(
             continue
         for name in ("gate_up_proj", "down_proj"):
             weight = getattr(module, name)
+            if prefill_dtype is not None and prefill_dtype != decode_dtype:
+                setattr(module, f"prefill_{name}", prefill_copy(weight, prefill_dtype))
             if decode_dtype != torch.float32:
                 converted = torch.nn.Parameter(
                     weight.detach().to(decode_dtype).contiguous(), requires_grad=False
@@ -165,8 +168,6 @@ def use_weights_dtype(
                 setattr(module, name, converted)
                 if prefill_dtype == decode_dtype:
                     setattr(module, f"prefill_{name}", converted)
-            elif prefill_dtype is not None:
-                setattr(module, f"prefill_{name}", weight.detach().to(prefill_dtype).contiguous())
 
 
 def register() -> None:

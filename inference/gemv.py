@@ -20,6 +20,8 @@ from typing import Any
 import torch
 
 from inference.fused import SOURCE as FUSED_SOURCE
+from inference.int8 import SOURCE as INT8_SOURCE
+from inference.int8 import prefill_copy, prefill_linear
 
 log = logging.getLogger(__name__)
 
@@ -455,7 +457,7 @@ def _library() -> ctypes.CDLL | None:
         log.info("no C compiler found; decode uses torch's matmul")
         return None
     flags = ["-O3", "-march=native", "-pthread", "-shared", "-fPIC"]
-    source_text = SOURCE + FUSED_SOURCE
+    source_text = SOURCE + FUSED_SOURCE + INT8_SOURCE
     digest = hashlib.sha256((source_text + " ".join(flags)).encode()).hexdigest()[:16]
     library = _cache_dir() / f"gemv-{digest}.so"
     try:
@@ -505,6 +507,9 @@ def _library() -> ctypes.CDLL | None:
         *(pointer, long, long, pointer, pointer, long, long, long, pointer, pointer),
         *(ctypes.c_int, pointer, pointer, ctypes.c_int),
     ]
+    loaded.int8_quantize_rows.restype = loaded.int8_rescale.restype = None
+    loaded.int8_quantize_rows.argtypes = [pointer] * 3 + [long] * 2
+    loaded.int8_rescale.argtypes = [pointer] * 4 + [long] * 2
     return loaded
 
 
@@ -691,10 +696,10 @@ def decode_attention(
 
 
 def fast_linear_forward(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
-    """nn.Linear.forward through the decode kernel for a few rows (bf16 copy for prefill)."""
+    """nn.Linear.forward through the decode kernel for a few rows (bf16 or int8 copy for prefill)."""
     prefill_weight = getattr(self, "prefill_weight", None)
     if prefill_weight is not None and x.numel() >= PREFILL_MIN_ROWS * x.shape[-1]:
-        out = torch.nn.functional.linear(x.to(prefill_weight.dtype), prefill_weight).float()
+        out = prefill_linear(x, prefill_weight)
     else:
         out = matmul_rows(x, self.weight)
     if self.bias is not None:
@@ -702,8 +707,9 @@ def fast_linear_forward(self: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-# Linear layers with fewer output rows than this keep fp32 weights when decode uses bf16: the
-# routers and gates of MoE blocks, whose bytes are negligible and whose choices stay exact.
+# Linear layers with fewer output rows than this keep fp32 weights when decode uses bf16, and get
+# no low-precision copy for prefill: the routers and gates of MoE blocks, whose bytes are
+# negligible and whose choices stay exact.
 BF16_MIN_ROWS = 64
 
 
@@ -715,10 +721,11 @@ def use_fast_linear(
 ) -> int:
     """Route every fp32 nn.Linear of `model` with a contiguous weight through the decode kernel.
 
-    With `prefill_dtype` (bfloat16), also keep a row-major copy of each weight in that dtype for
-    prefill products. With `decode_dtype` bfloat16, the weights themselves become bf16 (the fp32
-    copies are dropped) and serve prefill as well; activations stay fp32. Expert weights are
-    handled by `inference.experts.use_weights_dtype`. Returns how many Linear modules moved.
+    With `prefill_dtype` (bfloat16 or int8), also keep a copy of each weight in that dtype for
+    prefill products (not the routers, whose expert choices stay exact). With
+    `decode_dtype` bfloat16, the weights themselves become bf16 (the fp32 copies are dropped)
+    and serve a bf16 prefill as well; activations stay fp32. Expert weights are handled by
+    `inference.experts.use_weights_dtype`. Returns how many Linear modules moved.
     """
     switched = 0
     for module in model.modules():
@@ -728,14 +735,16 @@ def use_fast_linear(
             and module.weight.is_contiguous()
         ):
             module.forward = fast_linear_forward.__get__(module)  # type: ignore[method-assign]
-            if decode_dtype != torch.float32 and module.weight.shape[0] >= BF16_MIN_ROWS:
+            rows = module.weight.shape[0]
+            # Copies for prefill: not the LM head (prefill only computes logits for the last
+            # token), nor the routers.
+            if prefill_dtype not in (None, decode_dtype) and BF16_MIN_ROWS <= rows < 8192:
+                module.prefill_weight = prefill_copy(module.weight, prefill_dtype)
+            if decode_dtype != torch.float32 and rows >= BF16_MIN_ROWS:
                 module.weight = torch.nn.Parameter(
                     module.weight.detach().to(decode_dtype).contiguous(), requires_grad=False
                 )
                 if prefill_dtype == decode_dtype:
                     module.prefill_weight = module.weight
-            elif prefill_dtype is not None and module.weight.shape[0] < 8192:
-                # (not the LM head: prefill only computes logits for the last token)
-                module.prefill_weight = module.weight.detach().to(prefill_dtype).contiguous()
             switched += 1
     return switched

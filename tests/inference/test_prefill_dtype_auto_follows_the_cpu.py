@@ -1,22 +1,45 @@
-"""`auto` prefill uses bf16 weight copies only where the CPU multiplies bf16 natively."""
+"""`auto` prefill uses bf16 weight copies where the CPU multiplies bf16 natively, else int8 where
+it has int8 dot products (VNNI)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import torch
 
+from inference import loading
 from inference.loading import resolve_prefill_dtype
 
 
-def test_auto_matches_the_cpus_native_bf16_support():
-    native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and not torch.cuda.is_available()
-    expected = torch.bfloat16 if native else None
+@pytest.mark.parametrize(
+    ("bf16", "vnni", "expected"),
+    [
+        (True, True, torch.bfloat16),
+        (True, False, torch.bfloat16),
+        (False, True, torch.int8),
+        (False, False, None),
+    ],
+)
+def test_auto_follows_the_cpus_instructions(monkeypatch, bf16, vnni, expected):
+    monkeypatch.setattr(loading, "native_bf16", lambda: bf16)
+    monkeypatch.setattr(loading, "int8_dot", lambda: vnni)
     assert resolve_prefill_dtype("auto", torch.float32) is expected
+
+
+def test_this_cpu_is_read_from_torch():
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text() if cpuinfo.exists() else ""
+    if "flags" not in flags:
+        pytest.skip("no /proc/cpuinfo to compare with")
+    assert loading.native_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
+    assert loading.int8_dot() == ("avx512_vnni" in flags or "avx_vnni" in flags)
 
 
 def test_explicit_choices_and_non_fp32_weights():
     assert resolve_prefill_dtype("float32", torch.float32) is None
     assert resolve_prefill_dtype("bfloat16", torch.float32) is torch.bfloat16
+    assert resolve_prefill_dtype("int8", torch.float32) is torch.int8
     # Weights already in bf16 need no second copy, whatever was asked.
     assert resolve_prefill_dtype("bfloat16", torch.bfloat16) is None
     assert resolve_prefill_dtype("auto", torch.bfloat16) is None
@@ -35,8 +58,9 @@ def test_the_engine_reports_what_it_chose(tiny_mixtral):
         assert engine.prefill_dtype == "float32"
     finally:
         engine.close()
-    engine = Engine(tiny_mixtral, max_batch=1, max_context=64, prefill_dtype="bfloat16")
-    try:
-        assert engine.prefill_dtype == "bfloat16"
-    finally:
-        engine.close()
+    for dtype in ("bfloat16", "int8"):
+        engine = Engine(tiny_mixtral, max_batch=1, max_context=64, prefill_dtype=dtype)
+        try:
+            assert engine.prefill_dtype == dtype
+        finally:
+            engine.close()

@@ -1,0 +1,153 @@
+"""Prefill products with int8 weights and int8 activations (AVX512-VNNI), for CPUs without bf16.
+
+Prefill multiplies hundreds of rows by every weight, so it is bound by arithmetic, not by memory.
+Where the CPU has no native bf16 dot product (AVX512-BF16 or AMX), oneDNN emulates bf16 and a bf16
+product runs ~3x slower than fp32; int8 dot products (VNNI) run ~3x faster than fp32 there
+(`torch._int_mm`; figures in docs/BENCHMARKS.md, Inference).
+
+Weights are quantised once, symmetrically, with one scale per output row; activations are
+quantised per row (per token) at each product, so one token's outlier does not coarsen another's.
+Sums are exact int32; the result is rescaled to fp32. Decode keeps its own weights (fp32 or bf16,
+read by the decode kernel): only prompt prefill sees int8, within the tolerance stated in
+docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+# Compiled with the decode kernel (inference/gemv.py), whose library these come from. Quantising
+# the rows and rescaling the int32 sums are one pass each here; as torch ops they were four
+# passes and as long as the int8 product itself.
+SOURCE = r"""
+#include <math.h>
+#include <string.h>
+
+/* max |x[i]| of n floats. For non-negative floats the order of their bit patterns as integers is
+   their order as numbers, so the maximum is integer compares and masks, which vectorise in C
+   (a float max does not without fast-math). */
+typedef int vi16 __attribute__((vector_size(64)));
+static float top_abs(const float* x, long n) {
+    vi16 top = {0};
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        vi16 v;
+        memcpy(&v, x + i, sizeof v);
+        v &= 0x7fffffff;
+        vi16 greater = v > top;
+        top = (v & greater) | (top & ~greater);
+    }
+    int best = 0;
+    for (int j = 0; j < 16; j++) best = top[j] > best ? top[j] : best;
+    for (; i < n; i++) {
+        int bits;
+        memcpy(&bits, x + i, sizeof bits);
+        bits &= 0x7fffffff;
+        best = bits > best ? bits : best;
+    }
+    float value;
+    memcpy(&value, &best, sizeof value);
+    return value;
+}
+
+/* Each of M rows of K floats to int8 steps of max|row| / 127 (scale[r] gets that step). */
+void int8_quantize_rows(const float* x, signed char* q, float* scale, long M, long K) {
+    for (long r = 0; r < M; r++) {
+        const float* xr = x + r * K;
+        float top = top_abs(xr, K);
+        if (!(top >= 1e-30f)) top = 1e-30f;
+        float inv = 127.f / top;
+        scale[r] = top / 127.f;
+        signed char* qr = q + r * K;
+        /* rintf inlines as a vector round; the loop vectorises */
+        for (long i = 0; i < K; i++) qr[i] = (signed char)(int)rintf(xr[i] * inv);
+    }
+}
+
+/* out[m, n] = sums[m, n] * row_scale[m] * col_scale[n]: int32 sums back to fp32. */
+void int8_rescale(const int* sums, const float* row_scale, const float* col_scale, float* out,
+                  long M, long N) {
+    for (long m = 0; m < M; m++) {
+        const int* s = sums + m * N;
+        float* o = out + m * N;
+        const float a = row_scale[m];
+        for (long n = 0; n < N; n++) o[n] = (float)s[n] * a * col_scale[n];
+    }
+}
+"""
+
+# Symmetric int8 uses -127..127, so negating a value never overflows.
+LEVELS = 127.0
+
+
+@dataclass(frozen=True)
+class Int8Weights:
+    """Weights of shape (..., N, K) as int8 with one fp32 scale per output row (..., N)."""
+
+    values: torch.Tensor
+    scales: torch.Tensor
+
+    dtype = torch.int8
+
+    @classmethod
+    def quantize(cls, weight: torch.Tensor) -> Int8Weights:
+        """Round each output row of `weight` (fp32 or bf16) to int8 steps of max|row| / 127."""
+        w = weight.detach().float()
+        scales = w.abs().amax(dim=-1).clamp_min(torch.finfo(torch.float32).tiny) / LEVELS
+        values = torch.round(w / scales.unsqueeze(-1)).clamp_(-LEVELS, LEVELS).to(torch.int8)
+        return cls(values=values.contiguous(), scales=scales.contiguous())
+
+    def __getitem__(self, index: int) -> Int8Weights:
+        """One expert's weights of a stacked (E, N, K) tensor."""
+        return Int8Weights(values=self.values[index], scales=self.scales[index])
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.values.shape
+
+    def nbytes(self) -> int:
+        return self.values.numel() + 4 * self.scales.numel()
+
+
+def int8_linear(x: torch.Tensor, weight: Int8Weights) -> torch.Tensor:
+    """x @ W.T for fp32 x (..., K): rows quantised to int8 per row, int32 sums, fp32 result."""
+    from inference.gemv import _library
+
+    rows = x.reshape(-1, x.shape[-1]).float().contiguous()
+    m, k = rows.shape
+    n = weight.values.shape[0]
+    library = _library()
+    if library is not None:
+        quantised = torch.empty((m, k), dtype=torch.int8)
+        scale = torch.empty(m, dtype=torch.float32)
+        library.int8_quantize_rows(rows.data_ptr(), quantised.data_ptr(), scale.data_ptr(), m, k)
+    else:
+        top = rows.abs().amax(dim=1).clamp_min(1e-30)
+        scale = top / LEVELS
+        quantised = torch.round(rows * (LEVELS / top).unsqueeze(1)).to(torch.int8)
+    # The weight's transpose as a view: oneDNN reads (N, K) row-major weights as K x N directly.
+    sums = torch._int_mm(quantised, weight.values.T)
+    if library is not None and sums.is_contiguous():
+        out = torch.empty((m, n), dtype=torch.float32)
+        library.int8_rescale(
+            sums.data_ptr(), scale.data_ptr(), weight.scales.data_ptr(), out.data_ptr(), m, n
+        )
+    else:
+        out = sums.to(torch.float32).mul_(scale.unsqueeze(1)).mul_(weight.scales)
+    return out.reshape(*x.shape[:-1], n)
+
+
+def prefill_linear(x: torch.Tensor, weight: torch.Tensor | Int8Weights) -> torch.Tensor:
+    """x @ W.T with a prefill copy of the weights (bf16 or int8); fp32 result."""
+    if isinstance(weight, Int8Weights):
+        return int8_linear(x, weight)
+    return torch.nn.functional.linear(x.to(weight.dtype), weight).float()
+
+
+def prefill_copy(weight: torch.Tensor, dtype: torch.dtype) -> torch.Tensor | Int8Weights:
+    """The prefill copy of `weight` in `dtype` (torch.bfloat16 or torch.int8)."""
+    if dtype == torch.int8:
+        return Int8Weights.quantize(weight)
+    return weight.detach().to(dtype).contiguous()
