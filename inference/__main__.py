@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         choices=["auto", "float32", "bfloat16", "int8"],
         help="weights of prompt prefill products (auto: bfloat16 where the CPU has native bf16, "
-        "else int8 where it has VNNI, else float32)",
+        "else float32; int8: int8 weights and activations, faster where the CPU has VNNI, with "
+        "the looser tolerance in docs/BENCHMARKS.md)",
     )
     serve.add_argument(
         "--decode-dtype",

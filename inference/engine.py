@@ -246,24 +246,19 @@ class Engine:
             # their helpers step aside when another process holds a core (inference/gemv.py).
             self.kernel_threads = kernel_threads or self.threads
             gemv.set_threads(self.kernel_threads)
-            # Prefill products in bf16 (where the CPU has native bf16) or int8 (VNNI): 2-4x
-            # faster TTFT than fp32, logits within the tolerance in docs/BENCHMARKS.md (see
-            # gemv.PREFILL_MIN_ROWS and inference/int8.py). bf16 decode weights halve the bytes
-            # a step reads and serve a bf16 prefill too. Without a prefill dtype, prefill
-            # follows decode's weights (fp32 by default).
+            # Prefill products in bf16 where the CPU has native bf16 (~2x faster TTFT than
+            # fp32), or int8 when asked (inference/int8.py); logits move within the tolerances
+            # in docs/BENCHMARKS.md (see gemv.PREFILL_MIN_ROWS). bf16 decode weights halve the
+            # bytes a step reads and serve a bf16 prefill too; an fp32 prefill keeps the fp32
+            # weights beside them. Without a prefill dtype, prefill follows decode's weights.
             decode = resolve_decode_dtype(decode_dtype, self.dtype, kernel=gemv.available())
             if prefill_dtype is None:
                 prefill_dtype = "bfloat16" if decode == torch.bfloat16 else "float32"
             low = resolve_prefill_dtype(prefill_dtype, self.dtype)
-            if decode == torch.bfloat16 and self.dtype == torch.float32 and low is None:
-                if prefill_dtype == "float32":
-                    raise ValueError(
-                        "bf16 decode weights replace the fp32 ones, so prefill is bf16 too; "
-                        "choose decode dtype float32 for an fp32 prefill"
-                    )
-                low = torch.bfloat16
+            if low == decode == torch.float32:
+                low = None  # fp32 weights serve an fp32 prefill as they are
             self.decode_dtype = str(decode).removeprefix("torch.")
-            self.prefill_dtype = "float32" if low is None else str(low).removeprefix("torch.")
+            self.prefill_dtype = str(low or decode).removeprefix("torch.")
             gemv.use_fast_linear(self.model, prefill_dtype=low, decode_dtype=decode)
             if self.sparse_experts:
                 use_weights_dtype(self.model, decode_dtype=decode, prefill_dtype=low)

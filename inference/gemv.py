@@ -739,7 +739,9 @@ def use_fast_linear(
             # Copies for prefill: not the LM head (prefill only computes logits for the last
             # token), nor the routers.
             if prefill_dtype not in (None, decode_dtype) and BF16_MIN_ROWS <= rows < 8192:
-                module.prefill_weight = prefill_copy(module.weight, prefill_dtype)
+                module.prefill_weight = prefill_copy(  # type: ignore[assignment]
+                    module.weight, prefill_dtype
+                )
             if decode_dtype != torch.float32 and rows >= BF16_MIN_ROWS:
                 module.weight = torch.nn.Parameter(
                     module.weight.detach().to(decode_dtype).contiguous(), requires_grad=False

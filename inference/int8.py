@@ -1,15 +1,16 @@
-"""Prefill products with int8 weights and int8 activations (AVX512-VNNI), for CPUs without bf16.
+"""Prefill products with int8 weights and int8 activations (`--prefill-dtype int8`, opt-in).
 
 Prefill multiplies hundreds of rows by every weight, so it is bound by arithmetic, not by memory.
-Where the CPU has no native bf16 dot product (AVX512-BF16 or AMX), oneDNN emulates bf16 and a bf16
-product runs ~3x slower than fp32; int8 dot products (VNNI) run ~3x faster than fp32 there
-(`torch._int_mm`; figures in docs/BENCHMARKS.md, Inference).
+Where the CPU has int8 dot products (VNNI) but no native bf16 (AVX512-BF16 or AMX), an int8
+product (`torch._int_mm`) runs ~4x faster than an fp32 one, and a whole prefill ~1.6x faster
+(figures in docs/BENCHMARKS.md, Inference).
 
 Weights are quantised once, symmetrically, with one scale per output row; activations are
 quantised per row (per token) at each product, so one token's outlier does not coarsen another's.
 Sums are exact int32; the result is rescaled to fp32. Decode keeps its own weights (fp32 or bf16,
-read by the decode kernel): only prompt prefill sees int8, within the tolerance stated in
-docs/BENCHMARKS.md.
+read by the decode kernel): only prompt prefill sees int8. It is not a default because it moves
+logits ten times more than bf16 does and so changes greedy answers more often (the tolerance is
+in docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations

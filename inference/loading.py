@@ -35,32 +35,27 @@ def native_bf16() -> bool:
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
-def int8_dot() -> bool:
-    """True when the CPU has int8 dot-product instructions (VNNI) for oneDNN's int8 products."""
-    return bool(getattr(torch.cpu, "_is_vnni_supported", lambda: False)())
-
-
-PREFILL_DTYPES = {"bfloat16": torch.bfloat16, "int8": torch.int8}
+PREFILL_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "int8": torch.int8}
 
 
 def resolve_prefill_dtype(name: str, weights: torch.dtype) -> torch.dtype | None:
-    """The dtype of the prefill weight copies for `name` (`auto`, `float32`, `bfloat16`, `int8`),
-    or None (prefill uses the weights as they are).
+    """The dtype of the prefill products for `name` (`auto`, `float32`, `bfloat16`, `int8`), or
+    None where prefill uses the weights as they are.
 
     Prefill is compute-bound. `auto` picks bfloat16 for fp32 weights on a CPU with native bf16
-    products (~2x faster TTFT), else int8 where the CPU has VNNI (int8 weights and per-token int8
-    activations, ~3x faster than fp32 products), else nothing. Both stay within the tolerances
-    stated in docs/BENCHMARKS.md. On a GPU, or for weights not in fp32, there is no copy.
+    products (~2x faster TTFT, within the tolerance in docs/BENCHMARKS.md) and fp32 elsewhere:
+    emulated bf16 runs ~3x slower than fp32. `int8` (int8 weights with a scale per row,
+    activations quantised per token; ~1.6x faster than fp32 where the CPU has VNNI) is only
+    taken when asked for: it changes greedy answers far more often than bf16 (docs/BENCHMARKS.md).
+    On a GPU, or for weights not in fp32, there is no copy.
     """
-    if name not in ("auto", "float32", *PREFILL_DTYPES):
+    if name not in ("auto", *PREFILL_DTYPES):
         raise ValueError(f"unknown prefill dtype {name!r}; choose auto, float32, bfloat16 or int8")
-    if weights != torch.float32 or name == "float32" or torch.cuda.is_available():
+    if weights != torch.float32 or torch.cuda.is_available():
         return None
-    if name != "auto":
-        return PREFILL_DTYPES[name]
-    if native_bf16():
-        return torch.bfloat16
-    return torch.int8 if int8_dot() else None
+    if name == "auto":
+        return torch.bfloat16 if native_bf16() else torch.float32
+    return PREFILL_DTYPES[name]
 
 
 def resolve_decode_dtype(name: str, weights: torch.dtype, *, kernel: bool) -> torch.dtype:

@@ -87,12 +87,34 @@ def test_bf16_weights_halve_the_bytes_a_token_reads(tiny_mixtral):
     assert 0.45 < ratio < 0.6  # norms, routers and the embedding row stay fp32
 
 
-def test_an_fp32_prefill_with_bf16_decode_weights_is_refused(tiny_mixtral):
-    with pytest.raises(ValueError, match="prefill is bf16 too"):
-        Engine(
-            tiny_mixtral,
-            max_batch=1,
-            max_context=64,
-            decode_dtype="bfloat16",
-            prefill_dtype="float32",
-        )
+def test_an_fp32_prefill_keeps_the_fp32_weights_beside_bf16_decode_weights(tiny_mixtral):
+    reference = AutoModelForCausalLM.from_pretrained(tiny_mixtral, dtype=torch.float32).eval()
+    reference.config._experts_implementation = "eager"
+    engine = Engine(
+        tiny_mixtral,
+        max_batch=1,
+        max_context=256,
+        decode_dtype="bfloat16",
+        prefill_dtype="float32",
+    )
+    try:
+        assert engine.decode_dtype == "bfloat16" and engine.prefill_dtype == "float32"
+        layer = engine.model.model.layers[0]
+        assert layer.self_attn.q_proj.weight.dtype == torch.bfloat16
+        assert layer.self_attn.q_proj.prefill_weight.dtype == torch.float32
+        assert layer.mlp.experts.gate_up_proj.dtype == torch.bfloat16
+        assert layer.mlp.experts.prefill_gate_up_proj.dtype == torch.float32
+        ids = [(37 * i + 11) % 4000 for i in range(96)]
+        with torch.inference_mode():
+            expected = reference(input_ids=torch.tensor([ids])).logits[0, -1]
+            engine._cache.prepare_prefill(slot=0, start=0, length=len(ids))
+            actual = engine._forward(
+                torch.tensor([ids]), torch.arange(len(ids))[None], prefill_mask(0, len(ids))
+            )[0]
+    finally:
+        engine.close()
+    # An fp32 prefill is the reference's arithmetic, but for the last token's logits: prefill
+    # computes them for one row, with the LM head's bf16 decode weights.
+    spread = float(expected.max() - expected.min())
+    assert float((actual - expected).abs().max()) < 2e-3 * spread
+    assert torch.equal(actual.topk(5).indices, expected.topk(5).indices)
