@@ -39,7 +39,7 @@ STREAM_TEXTS = (
 
 
 BANDWIDTH_METHOD = (
-    "dst.copy_(src) of a 1 GiB fp32 tensor (32x the 32 MiB L3), all cores; "
+    "dst.copy_(src) of a 1 GiB fp32 tensor (far larger than the last-level cache), all cores; "
     "counted as 1 GiB read + 1 GiB written per copy; best of 5 copies after an untimed one, "
     "over 3 fresh allocations"
 )
