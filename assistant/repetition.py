@@ -39,6 +39,11 @@ MIN_SENTENCE_WORDS = 4
 # keeps every word but the numbers for five items; "12 GB, 16 GB or 24 GB" has one such word.
 TEMPLATE_REPEATS = 5
 TEMPLATE_MIN_WORDS = 3
+# A model that just counts ("The locker sizes are: 1, 2, 3, 4, 5, 6, 7, ...") writes bare
+# integers, each one more than the last: COUNTING_RUN of them in a row is a loop. Lists taken
+# from documents (sizes, prices, years) do not go up by exactly one that long.
+COUNTING_RUN = 8
+_INTEGER = re.compile(r"\W*(\d{1,6})\W*")
 
 
 def _normal(text: str) -> str:
@@ -77,14 +82,33 @@ def _repeated_phrase(
     return None
 
 
+def _counting(matches: list[re.Match[str]]) -> int | None:
+    """Where a run of COUNTING_RUN bare integers counting up by one begins, if there is one."""
+    run_start, run, previous = 0, 0, None
+    for match in matches:
+        number = _INTEGER.fullmatch(match.group(0))
+        value = int(number.group(1)) if number else None
+        if value is not None and previous is not None and value == previous + 1:
+            run += 1
+        else:
+            run_start, run = match.start(), 1 if value is not None else 0
+        previous = value
+        if run >= COUNTING_RUN:
+            return run_start
+    return None
+
+
 def loop_start(text: str) -> int | None:
     """Where the repetition begins in `text` (what to cut from), or None when there is none.
 
     Checks the end of the text for a repeated phrase (word for word, or but for its numbers),
-    and every finished sentence against the ones before it, so feeding a growing answer finds a
-    loop as soon as it completes.
+    the text for bare integers counting up, and every finished sentence against the ones before
+    it, so feeding a growing answer finds a loop as soon as it completes.
     """
     matches = list(_WORD.finditer(text))
+    counting = _counting(matches)
+    if counting is not None:
+        return counting
     exact = [(m.start(), m.end(), _word(m.group(0))) for m in matches]
     template = [(m.start(), m.end(), _template_word(m.group(0))) for m in matches]
     # An answer that ran out of tokens ends in the middle of a word: look without it as well.

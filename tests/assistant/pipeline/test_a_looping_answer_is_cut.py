@@ -44,6 +44,15 @@ from assistant.repetition import cut_loop, loop_start
             + "".join(f"[{n}] Daily allowance is {5 * n} euros;\n" for n in range(6, 12)),
             "Meals:\n[5] Daily meal allowance is 70 US dollars;\n[6] Daily allowance is 30 euros",
         ),
+        # Counting: bare integers, each one more than the last, eight in a row.
+        (
+            "The locker sizes available at ZX Bank are: " + ", ".join(str(n) for n in range(1, 43)),
+            "The locker sizes available at ZX Bank are",
+        ),
+        (
+            "The ATMs in Chennai are at Anna Nagar. Others: 9, 10, 11, 12, 13, 14, 15, 16",
+            "The ATMs in Chennai are at Anna Nagar. Others",
+        ),
         # An answer that ran out of tokens in the middle of a word.
         (
             "The key features include: A high-quality, high-end, high-end, high-end, high-",
@@ -72,6 +81,11 @@ def test_a_repetition_is_cut_after_its_first_saying(text, kept):
         "Band E1 starts at 30,000 euros. Band E2 starts at 35,000 euros. Band E3 starts at "
         "40,000 euros. Band E4 starts at 45,000 euros. Band E5 starts at 50,000 euros.",
         "Level 1 pays 100 euros. Level 2 pays 200 euros. Level 3 pays 300 euros. Level 4 pays 400 euros.",
+        # Numbers from a document: not counting up by one, or not eight in a row.
+        "Branches opened in 2019, 2020, 2021, 2022 and 2023.",
+        "Sizes: 1, 2, 3, 4, 5 (large).",
+        "Platforms 1, 2, 3, 4, 5, 6 and 7 have ATMs.",
+        "Storage comes in 64, 128, 256, 512 and 1024 GB.",
     ],
 )
 def test_an_answer_without_a_loop_is_left_alone(text):
