@@ -146,9 +146,9 @@ def use_weights_dtype(
 ) -> None:
     """Give the sparse experts modules their decode weights and prefill copies.
 
-    With a bf16 `decode_dtype` the expert weights become bf16 (the fp32 copies are dropped) and
-    serve a bf16 prefill too; a `prefill_dtype` other than the decode one (bfloat16, int8) adds
-    copies in that dtype for prefill.
+    With a bf16 `decode_dtype` the expert weights become bf16 and serve a bf16 prefill too; a
+    `prefill_dtype` other than the decode one adds copies in that dtype for prefill (int8 or
+    bfloat16; float32 keeps the fp32 weights for it, which bf16 decode weights otherwise drop).
     """
     for module in model.modules():
         if not (hasattr(module, "gate_up_proj") and supports_sparse_topk(module)):

@@ -734,10 +734,10 @@ def use_fast_linear(
 ) -> int:
     """Route every fp32 nn.Linear of `model` with a contiguous weight through the decode kernel.
 
-    With `prefill_dtype` (bfloat16 or int8), also keep a copy of each weight in that dtype for
-    prefill products (not the routers, whose expert choices stay exact). With
-    `decode_dtype` bfloat16, the weights themselves become bf16 (the fp32 copies are dropped)
-    and serve a bf16 prefill as well; activations stay fp32. Expert weights are handled by
+    With a `prefill_dtype` other than `decode_dtype`, also keep a copy of each weight in that
+    dtype for prefill products (bfloat16 or int8; float32 keeps the fp32 weights themselves), but
+    not of the routers, whose expert choices stay exact. With `decode_dtype` bfloat16, the
+    weights themselves become bf16 and serve a bf16 prefill as well; activations stay fp32. Expert weights are handled by
     `inference.experts.use_weights_dtype`. Returns how many Linear modules moved.
     """
     switched = 0
