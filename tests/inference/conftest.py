@@ -187,3 +187,28 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+# A prompt long enough for prefill's own products (more rows than a decode batch).
+PREFILL_IDS = [(37 * i + 11) % 4000 for i in range(96)]
+
+
+def reference_last_logits(checkpoint: Path, ids: list[int]) -> torch.Tensor:
+    """The last token's logits from transformers' own fp32 forward (eager experts)."""
+    from transformers import AutoModelForCausalLM
+
+    reference = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32).eval()
+    reference.config._experts_implementation = "eager"
+    with torch.inference_mode():
+        return reference(input_ids=torch.tensor([ids])).logits[0, -1]
+
+
+def prefill_last_logits(engine: Engine, ids: list[int]) -> torch.Tensor:
+    """The last token's logits of the engine's prefill of `ids` into slot 0."""
+    from inference.kvcache import prefill_mask
+
+    with torch.inference_mode():
+        engine._cache.prepare_prefill(slot=0, start=0, length=len(ids))
+        return engine._forward(
+            torch.tensor([ids]), torch.arange(len(ids))[None], prefill_mask(0, len(ids))
+        )[0]

@@ -11,6 +11,7 @@ from inference.engine import Engine
 from inference.kvcache import decode_mask, prefill_mask
 from inference.loading import resolve_decode_dtype, weight_bytes_per_token
 from inference.sampling import SamplingParams
+from tests.inference.conftest import PREFILL_IDS, prefill_last_logits, reference_last_logits
 
 
 def test_auto_picks_bf16_where_the_kernel_runs_and_only_for_fp32_weights():
@@ -88,8 +89,7 @@ def test_bf16_weights_halve_the_bytes_a_token_reads(tiny_mixtral):
 
 
 def test_an_fp32_prefill_keeps_the_fp32_weights_beside_bf16_decode_weights(tiny_mixtral):
-    reference = AutoModelForCausalLM.from_pretrained(tiny_mixtral, dtype=torch.float32).eval()
-    reference.config._experts_implementation = "eager"
+    expected = reference_last_logits(tiny_mixtral, PREFILL_IDS)
     engine = Engine(
         tiny_mixtral,
         max_batch=1,
@@ -104,13 +104,7 @@ def test_an_fp32_prefill_keeps_the_fp32_weights_beside_bf16_decode_weights(tiny_
         assert layer.self_attn.q_proj.prefill_weight.dtype == torch.float32
         assert layer.mlp.experts.gate_up_proj.dtype == torch.bfloat16
         assert layer.mlp.experts.prefill_gate_up_proj.dtype == torch.float32
-        ids = [(37 * i + 11) % 4000 for i in range(96)]
-        with torch.inference_mode():
-            expected = reference(input_ids=torch.tensor([ids])).logits[0, -1]
-            engine._cache.prepare_prefill(slot=0, start=0, length=len(ids))
-            actual = engine._forward(
-                torch.tensor([ids]), torch.arange(len(ids))[None], prefill_mask(0, len(ids))
-            )[0]
+        actual = prefill_last_logits(engine, PREFILL_IDS)
     finally:
         engine.close()
     # An fp32 prefill is the reference's arithmetic, but for the last token's logits: prefill

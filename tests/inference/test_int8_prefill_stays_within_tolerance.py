@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM
 
 from inference import gemv
 from inference.engine import Engine
 from inference.int8 import Int8Weights, int8_linear, prefill_linear
-from inference.kvcache import prefill_mask
+from tests.inference.conftest import PREFILL_IDS, prefill_last_logits, reference_last_logits
 
 
 @pytest.mark.parametrize("rows", [1, 9, 200])
@@ -30,8 +29,7 @@ def test_the_int8_product_is_within_three_percent_of_fp32(rows):
 
 
 def test_the_compiled_and_the_torch_quantisation_agree(monkeypatch):
-    if not gemv.available():
-        pytest.skip("no C compiler: only the torch quantisation exists here")
+    assert gemv.available(), "the kernel did not build (is a C compiler installed?)"
     generator = torch.Generator().manual_seed(5)
     x = torch.randn(33, 100, generator=generator)
     weight = Int8Weights.quantize(torch.randn(40, 100, generator=generator))
@@ -54,8 +52,7 @@ def test_stacked_expert_weights_quantise_per_expert_and_row():
 
 
 def test_int8_prefill_logits_stay_close_to_the_fp32_reference(tiny_mixtral):
-    reference = AutoModelForCausalLM.from_pretrained(tiny_mixtral, dtype=torch.float32).eval()
-    reference.config._experts_implementation = "eager"
+    expected = reference_last_logits(tiny_mixtral, PREFILL_IDS)
     engine = Engine(
         tiny_mixtral, max_batch=2, max_context=256, prefill_dtype="int8", decode_dtype="bfloat16"
     )
@@ -66,13 +63,7 @@ def test_int8_prefill_logits_stay_close_to_the_fp32_reference(tiny_mixtral):
         assert isinstance(layer.self_attn.o_proj.prefill_weight, Int8Weights)
         # The router keeps exact fp32 products at prefill too: expert choices are not rounded.
         assert getattr(layer.mlp.gate, "prefill_weight", None) is None
-        ids = [(37 * i + 11) % 4000 for i in range(96)]
-        with torch.inference_mode():
-            expected = reference(input_ids=torch.tensor([ids])).logits[0, -1]
-            engine._cache.prepare_prefill(slot=0, start=0, length=len(ids))
-            actual = engine._forward(
-                torch.tensor([ids]), torch.arange(len(ids))[None], prefill_mask(0, len(ids))
-            )[0]
+        actual = prefill_last_logits(engine, PREFILL_IDS)
     finally:
         engine.close()
     spread = float(expected.max() - expected.min())
