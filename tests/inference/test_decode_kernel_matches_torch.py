@@ -29,16 +29,19 @@ def threads():
     gemv.set_threads(1)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 @pytest.mark.parametrize("count", [1, 2, 3])
-def test_products_equal_torch_for_every_row_count(threads, count):
+def test_products_equal_torch_for_every_row_count(threads, count, dtype):
+    # The kernel takes several weight rows per pass (4 up to four input rows, 2 above); the
+    # shapes include row counts that leave a remainder, which goes one weight row at a time.
     gemv.set_threads(count)
     generator = torch.Generator().manual_seed(count)
     for n, k in SHAPES:
-        weight = torch.randn(n, k, generator=generator)
+        weight = torch.randn(n, k, generator=generator).to(dtype)
         for rows in range(1, gemv.MAX_ROWS + 1):
             x = torch.randn(rows, k, generator=generator)
             out = gemv.matmul_rows(x, weight)
-            torch.testing.assert_close(out, x @ weight.T, atol=1e-3, rtol=1e-4)
+            torch.testing.assert_close(out, x @ weight.float().T, atol=1e-3, rtol=1e-4)
 
 
 @pytest.mark.parametrize("count", [1, 2, 3])
@@ -62,15 +65,24 @@ def test_grouped_products_equal_each_experts_own_product(threads, count):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_a_rows_result_does_not_depend_on_the_rows_beside_it(threads, dtype):
-    # Batch invariance: a sequence decodes to the same numbers alone or in a batch of eight.
+@pytest.mark.parametrize("shape", [(3072, 576), (131, 35)])
+def test_a_rows_result_does_not_depend_on_the_rows_beside_it(threads, dtype, shape):
+    # Batch invariance: a sequence decodes to the same numbers alone or in a batch of eight,
+    # whichever weight rows a pass groups (131 rows leave a remainder for every grouping).
     gemv.set_threads(2)
     generator = torch.Generator().manual_seed(7)
-    weight = torch.randn(3072, 576, generator=generator).to(dtype)
-    x = torch.randn(gemv.MAX_ROWS, 576, generator=generator)
+    weight = torch.randn(*shape, generator=generator).to(dtype)
+    x = torch.randn(gemv.MAX_ROWS, shape[1], generator=generator)
     alone = torch.cat([gemv.matmul_rows(x[i : i + 1], weight) for i in range(gemv.MAX_ROWS)])
     for rows in range(2, gemv.MAX_ROWS + 1):
         assert torch.equal(gemv.matmul_rows(x[:rows], weight), alone[:rows])
+
+
+def test_the_prefetch_hint_follows_the_cpu_vendor():
+    # Non-temporal where it was tuned (AMD EPYC), into every cache level elsewhere (Ice Lake).
+    assert gemv.prefetch_hint("vendor_id\t: AuthenticAMD\n") == 0
+    assert gemv.prefetch_hint("vendor_id\t: GenuineIntel\n") == 3
+    assert gemv.prefetch_hint("") == 3
 
 
 def test_grouped_products_refuse_segments_that_do_not_fit(threads):
