@@ -14,7 +14,15 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 MARKER = re.compile(r"\s?\[(\d{1,2})\]")
-_SENTENCE = re.compile(r"((?<=[.!?])\s+|\n+)")
+# A sentence ends at a line break, or at . ! or ? followed by white space, unless what follows
+# starts in lower case ("ZX Bank Ltd. won ...") or what precedes is a title or a Latin
+# abbreviation ("Dr. Rao", "e.g. Pune") or a list item's number at the start of a line ("1. ").
+_BREAK = re.compile(r"[.!?]\s+|\n+")
+_NOT_AN_END = re.compile(
+    r"(?:^|[\s(])(?:mr|mrs|ms|dr|prof|st|no|nos|vs|approx|rs|e\.g|i\.e|cf|fig)\.$"
+    r"|(?:^|\n)[ \t]*\d{1,2}\.$",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOPWORDS = frozenset(
     (  # noqa: SIM905 - a word list reads best as text
@@ -102,11 +110,22 @@ def support(sentence: str, passage_text: str) -> float:
     return len(words & content_words(passage_text)) / len(words)
 
 
-def _split_sentences(text: str) -> list[tuple[str, str]]:
+def split_sentences(text: str) -> list[tuple[str, str]]:
     """(sentence, separator that followed it) pairs, so the answer's layout survives the rewrite."""
-    parts = _SENTENCE.split(text)
-    parts.append("")
-    return [(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+    pairs: list[tuple[str, str]] = []
+    start = 0
+    for match in _BREAK.finditer(text):
+        if match.group()[0] == "\n":
+            end = match.start()  # a line break: the separator is the break itself
+        else:
+            end = match.start() + 1  # the stop stays with its sentence
+            following = text[match.end() : match.end() + 1]
+            if following.islower() or _NOT_AN_END.search(text[start:end]):
+                continue
+        pairs.append((text[start:end], text[end : match.end()]))
+        start = match.end()
+    pairs.append((text[start:], ""))
+    return pairs
 
 
 def _attribute(
@@ -183,7 +202,7 @@ def check_citations(
     removed: list[dict[str, object]] = []
     out: list[str] = []
 
-    for sentence, separator in _split_sentences(answer):
+    for sentence, separator in split_sentences(answer):
         if not sentence.strip():
             out.append(sentence + separator)
             continue
