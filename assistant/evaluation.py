@@ -7,16 +7,19 @@ figures include access control, moderation, prompting, generation and citation c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.core.files import File
+from django.db import connection
 
 from assistant.models import Surface
 from assistant.pipeline import ChatModel, answer, conversation_start
@@ -180,15 +183,19 @@ def evaluate_answers(
     queries: Path,
     form: str = "md",
     limit: int = 0,
+    concurrency: int = 1,
     chat_model: ChatModel | None = None,
     progress: Callable[[str], None] = print,
     details: Path | None = None,
 ) -> dict[str, Any]:
     """Ingest, ask every question as its company's member, and compute the figures.
 
-    With `details`, one JSON line per question is written there: the question, its supporting
-    files, the top five retrieved files, the answer, the cited files and the message id (whose
-    trace holds the draft before citation checking).
+    With `concurrency` above 1, that many questions are asked at once (the model server batches
+    them), so the whole set takes a fraction of the time; the answers are the same with greedy
+    decoding, but the times then include waiting for the other questions and are reported under
+    that load. With `details`, one JSON line per question is written there, in question order:
+    the question, its supporting files, the top five retrieved files, the answer, the cited files
+    and the message id (whose trace holds the draft before citation checking).
     """
     questions = load_questions(queries, limit=limit)
     companies = sorted({q.company for q in questions})
@@ -198,17 +205,10 @@ def evaluate_answers(
     def shown(document_id: int) -> str:
         return " | ".join(sorted(names.get(document_id, set())))
 
-    hits = cited = cited_total = cited_supporting = 0
-    ttft: list[float] = []
-    total: list[float] = []
-    started = time.monotonic()
-    out = details.open("w", encoding="utf-8") if details else None
-    for index, question in enumerate(questions, start=1):
+    def ask(question: Question) -> dict[str, Any]:
         user = members[question.company]
         supporting = {_stem(name) for name in question.supporting}
         top = search(user=user, query=question.text, k=5)
-        if any(names.get(p.document_id, set()) & supporting for p in top):
-            hits += 1
         conversation = conversation_start(user=user, question=question.text, surface=Surface.CLI)
         result = answer(
             user=user,
@@ -218,12 +218,13 @@ def evaluate_answers(
             chat_model=chat_model,
         )
         documents = {c["document_id"] for c in result.citations}
-        if documents:
-            cited += 1
-        cited_total += len(documents)
-        cited_supporting += sum(1 for d in documents if names.get(d, set()) & supporting)
-        if out is not None:
-            record = {
+        return {
+            "hit": any(names.get(p.document_id, set()) & supporting for p in top),
+            "documents": len(documents),
+            "supporting_cited": sum(1 for d in documents if names.get(d, set()) & supporting),
+            "ttft_ms": result.message.ttft_ms,
+            "total_ms": result.message.total_ms,
+            "record": {
                 "company": question.company,
                 "question": question.text,
                 "supporting": sorted(supporting),
@@ -232,15 +233,40 @@ def evaluate_answers(
                 "status": result.message.status,
                 "cited": sorted(shown(d) for d in documents),
                 "message_id": result.message.pk,
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            out.flush()
-        if result.message.ttft_ms is not None:
-            ttft.append(result.message.ttft_ms)
-        if result.message.total_ms is not None:
-            total.append(result.message.total_ms)
-        if index % 10 == 0 or index == len(questions):
-            progress(f"{index}/{len(questions)} questions, {time.monotonic() - started:.0f} s")
+            },
+        }
+
+    def ask_in_thread(question: Question) -> dict[str, Any]:
+        try:
+            return ask(question)
+        finally:
+            connection.close()  # each worker thread has its own database connection
+
+    hits = cited = cited_total = cited_supporting = 0
+    ttft: list[float] = []
+    total: list[float] = []
+    started = time.monotonic()
+    out = details.open("w", encoding="utf-8") if details else None
+    with contextlib.ExitStack() as stack:
+        if concurrency > 1:
+            pool = stack.enter_context(ThreadPoolExecutor(concurrency))
+            results: Iterator[dict[str, Any]] = pool.map(ask_in_thread, questions)
+        else:
+            results = map(ask, questions)
+        for index, result in enumerate(results, start=1):
+            hits += result["hit"]
+            cited += result["documents"] > 0
+            cited_total += result["documents"]
+            cited_supporting += result["supporting_cited"]
+            if out is not None:
+                out.write(json.dumps(result["record"], ensure_ascii=False) + "\n")
+                out.flush()
+            if result["ttft_ms"] is not None:
+                ttft.append(result["ttft_ms"])
+            if result["total_ms"] is not None:
+                total.append(result["total_ms"])
+            if index % 10 == 0 or index == len(questions):
+                progress(f"{index}/{len(questions)} questions, {time.monotonic() - started:.0f} s")
 
     if out is not None:
         out.close()
@@ -248,6 +274,7 @@ def evaluate_answers(
     return {
         "questions": len(questions),
         "form": form,
+        "concurrency": max(1, concurrency),
         "hit@5": round(hits / n, 4),
         "citation_precision": round(cited_supporting / cited_total, 4) if cited_total else 0.0,
         "cited_share": round(cited / n, 4),

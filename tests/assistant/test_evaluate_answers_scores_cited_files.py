@@ -83,3 +83,36 @@ def test_figures_and_details_count_cited_supporting_files(enterprise, tmp_path, 
     assert "31 vacation days" in rows[1]["answer"]
     assert rows[1]["retrieved"] == ["leave policy"]
     assert evaluation.load_questions(queries, limit=1)[0].company == "Acme"
+
+
+def test_questions_asked_at_once_give_the_same_figures_in_question_order(
+    enterprise, tmp_path, monkeypatch
+):
+    corpus, queries = enterprise
+    model = FirstSourceModel()
+    monkeypatch.setattr("assistant.pipeline.default_chat_model", lambda: model)
+    out, details = tmp_path / "figures.json", tmp_path / "details.jsonl"
+
+    call_command(
+        "evaluate_answers",
+        corpus=corpus,
+        queries=queries,
+        json_out=out,
+        details=details,
+        concurrency=2,
+    )
+
+    figures = json.loads(out.read_text())
+    assert figures["concurrency"] == 2
+    assert (figures["hit@5"], figures["citation_precision"], figures["cited_share"]) == (1, 1, 1)
+    rows = [json.loads(line) for line in details.read_text().splitlines()]
+    assert [r["company"] for r in rows] == ["Acme", "Globex"]
+    assert "27 vacation days" in rows[0]["answer"] and "31 vacation days" in rows[1]["answer"]
+
+
+def test_a_concurrency_below_one_is_refused(enterprise):
+    from django.core.management.base import CommandError
+
+    corpus, queries = enterprise
+    with pytest.raises(CommandError, match="--concurrency must be at least 1"):
+        call_command("evaluate_answers", corpus=corpus, queries=queries, concurrency=0)

@@ -35,6 +35,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--details", type=Path, help="write one JSON line per question (answer, cited files)"
         )
+        parser.add_argument(
+            "--concurrency",
+            type=int,
+            default=1,
+            help="ask N questions at once (same answers; times are then measured under that load)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         corpus, queries = options["corpus"], options["queries"]
@@ -42,6 +48,8 @@ class Command(BaseCommand):
             raise CommandError(f"--corpus {corpus} is not a folder")
         if not queries.is_file():
             raise CommandError(f"--queries {queries} is not a file")
+        if options["concurrency"] < 1:
+            raise CommandError("--concurrency must be at least 1")
 
         def progress(line: str) -> None:
             self.stderr.write(line)
@@ -49,7 +57,11 @@ class Command(BaseCommand):
         evaluate = (
             evaluate_ranking
             if options["retrieval_only"]
-            else functools.partial(evaluate_answers, details=options["details"])
+            else functools.partial(
+                evaluate_answers,
+                details=options["details"],
+                concurrency=options["concurrency"],
+            )
         )
         figures = evaluate(
             corpus=corpus,
