@@ -107,6 +107,10 @@ static inline float f32_of_bf16(unsigned short w) {
 #ifndef PREFETCH_HINT
 #define PREFETCH_HINT 0
 #endif
+/* Prefetch once per 64-byte line of weights (1), or once per 16 weights (0, as tuned on the EPYC). */
+#ifndef PREFETCH_PER_LINE
+#define PREFETCH_PER_LINE 1
+#endif
 
 /* rows_R (fp32 weights) and rows_bf16_R: R input rows against N weight rows. Inputs and sums
    stay fp32 either way; bf16 weights halve the bytes a product reads. G weight rows go through
@@ -124,7 +128,7 @@ static inline __attribute__((always_inline)) void NAME##R##_pass(               
     long k = 0;                                                                                \
     for (; k + 16 <= K; k += 16) {                                                             \
         for (int g = 0; g < g_count; g++) {                                                    \
-            if (((k * (long)sizeof(WT)) & 63) == 0)                                            \
+            if (!PREFETCH_PER_LINE || ((k * (long)sizeof(WT)) & 63) == 0)                      \
                 __builtin_prefetch((const char*)(w + g * K + k) + PREFETCH_BYTES, 0,           \
                                    PREFETCH_HINT);                                             \
             const v16 wv = LOAD(w + g * K + k);                                                \
@@ -151,9 +155,18 @@ static void NAME##R(const float* restrict x, const WT* restrict w, float* restri
     DEFINE_ROWS(rows_bf16_, unsigned short, load16_bf16, f32_of_bf16, R, G)
 /* Weight rows per pass, measured on the Ice Lake Xeon (two threads, bf16, 3072x576 matrices
    from memory): 4 for one input row (20.8 GB/s; 1: 19.0); 2 for two to eight (two rows 19.6
-   GB/s against 17.3 with 4; eight 15.1 against 12.7 with 1). */
-DEFINE_BOTH(1, 4) DEFINE_BOTH(2, 2) DEFINE_BOTH(3, 2) DEFINE_BOTH(4, 2)
-DEFINE_BOTH(5, 2) DEFINE_BOTH(6, 2) DEFINE_BOTH(7, 2) DEFINE_BOTH(8, 2)
+   GB/s against 17.3 with 4; eight 15.1 against 12.7 with 1). With the non-temporal hint, 4 rows
+   were slower there than 1 (6.1 against 8.1 GB/s on one thread), so the EPYC's build keeps the
+   one row it was tuned with (WEIGHT_ROWS_ONE = WEIGHT_ROWS_MANY = 1). */
+#ifndef WEIGHT_ROWS_ONE
+#define WEIGHT_ROWS_ONE 4
+#endif
+#ifndef WEIGHT_ROWS_MANY
+#define WEIGHT_ROWS_MANY 2
+#endif
+DEFINE_BOTH(1, WEIGHT_ROWS_ONE) DEFINE_BOTH(2, WEIGHT_ROWS_MANY) DEFINE_BOTH(3, WEIGHT_ROWS_MANY)
+DEFINE_BOTH(4, WEIGHT_ROWS_MANY) DEFINE_BOTH(5, WEIGHT_ROWS_MANY) DEFINE_BOTH(6, WEIGHT_ROWS_MANY)
+DEFINE_BOTH(7, WEIGHT_ROWS_MANY) DEFINE_BOTH(8, WEIGHT_ROWS_MANY)
 
 /* Weight rows [0, N) of one product into y, whose rows are ldy apart; M <= 8. */
 static void slice(const float* x, const void* w, int bf16, float* y, long M, long K, long N,
@@ -497,17 +510,27 @@ def _cache_dir() -> Path:
     return Path(base) / "inference-kernels"
 
 
-def prefetch_hint(cpuinfo: str | None = None) -> int:
-    """The weight prefetch's locality hint for this CPU (see PREFETCH_HINT in the C source):
-    non-temporal (0) on AMD, where it was tuned; into every cache level (3) elsewhere, which
-    streamed bf16 weights at 20.8 GB/s with two threads on an Ice Lake Xeon against 11.4 GB/s
-    non-temporal."""
+def kernel_tuning(cpuinfo: str | None = None) -> dict[str, int]:
+    """The kernel's compile-time tuning for this CPU (see the C source), by vendor.
+
+    AMD: the layout tuned on the EPYC (a non-temporal prefetch every 16 weights, one weight row
+    per pass). Elsewhere, what the Ice Lake Xeon streamed fastest with (a prefetch into every
+    cache level once per line, 4 weight rows per pass for one input row and 2 for more): bf16
+    weights at 20.8 GB/s with two threads, against 15 GB/s with the EPYC's layout.
+    """
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text()
         except OSError:
             cpuinfo = ""
-    return 0 if "AuthenticAMD" in cpuinfo else 3
+    if "AuthenticAMD" in cpuinfo:
+        return {
+            "PREFETCH_HINT": 0,
+            "PREFETCH_PER_LINE": 0,
+            "WEIGHT_ROWS_ONE": 1,
+            "WEIGHT_ROWS_MANY": 1,
+        }
+    return {"PREFETCH_HINT": 3, "PREFETCH_PER_LINE": 1, "WEIGHT_ROWS_ONE": 4, "WEIGHT_ROWS_MANY": 2}
 
 
 @functools.cache
@@ -520,7 +543,7 @@ def _library() -> ctypes.CDLL | None:
         log.info("no C compiler found; decode uses torch's matmul")
         return None
     flags = ["-O3", "-march=native", "-pthread", "-shared", "-fPIC"]
-    flags.append(f"-DPREFETCH_HINT={prefetch_hint()}")
+    flags += [f"-D{name}={value}" for name, value in kernel_tuning().items()]
     source_text = SOURCE + FUSED_SOURCE + INT8_SOURCE
     digest = hashlib.sha256((source_text + " ".join(flags)).encode()).hexdigest()[:16]
     library = _cache_dir() / f"gemv-{digest}.so"

@@ -78,13 +78,6 @@ def test_a_rows_result_does_not_depend_on_the_rows_beside_it(threads, dtype, sha
         assert torch.equal(gemv.matmul_rows(x[:rows], weight), alone[:rows])
 
 
-def test_the_prefetch_hint_follows_the_cpu_vendor():
-    # Non-temporal where it was tuned (AMD EPYC), into every cache level elsewhere (Ice Lake).
-    assert gemv.prefetch_hint("vendor_id\t: AuthenticAMD\n") == 0
-    assert gemv.prefetch_hint("vendor_id\t: GenuineIntel\n") == 3
-    assert gemv.prefetch_hint("") == 3
-
-
 def test_grouped_products_refuse_segments_that_do_not_fit(threads):
     stack, x = torch.randn(4, 32, 16), torch.randn(3, 16)
     with pytest.raises(IndexError, match="outside the stack of 4"):
@@ -141,3 +134,45 @@ def test_a_forked_child_computes_without_the_parents_helpers(threads):
     child.join(timeout=10)
     assert child.exitcode == 0
     torch.testing.assert_close(result, expected)
+
+
+def test_the_kernels_tuning_follows_the_cpu_vendor():
+    # The EPYC keeps the layout it was tuned with; other CPUs get the Ice Lake Xeon's.
+    amd = gemv.kernel_tuning("vendor_id\t: AuthenticAMD\n")
+    assert amd == {
+        "PREFETCH_HINT": 0,
+        "PREFETCH_PER_LINE": 0,
+        "WEIGHT_ROWS_ONE": 1,
+        "WEIGHT_ROWS_MANY": 1,
+    }
+    intel = gemv.kernel_tuning("vendor_id\t: GenuineIntel\n")
+    assert intel["PREFETCH_HINT"] == 3 and intel["WEIGHT_ROWS_ONE"] == 4
+    assert gemv.kernel_tuning("") == intel
+
+
+@pytest.fixture
+def rebuilt():
+    # A test that swaps the build leaves the next test the native one.
+    gemv._library.cache_clear()
+    yield
+    gemv._library.cache_clear()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_each_vendors_build_computes_the_same_products(threads, rebuilt, monkeypatch, dtype):
+    # Both layouts are compiled and run here, whatever this machine's vendor. Each sum is formed
+    # in the same order in both, so they agree bit for bit, for every row count.
+    gemv.set_threads(2)
+    generator = torch.Generator().manual_seed(5)
+    weight = torch.randn(131, 600, generator=generator).to(dtype)
+    x = torch.randn(gemv.MAX_ROWS, 600, generator=generator)
+    results = []
+    tunings = [gemv.kernel_tuning(f"vendor_id\t: {v}\n") for v in ("AuthenticAMD", "GenuineIntel")]
+    for tuning in tunings:
+        monkeypatch.setattr(gemv, "kernel_tuning", lambda tuning=tuning: tuning)
+        gemv._library.cache_clear()
+        assert gemv.available()
+        results.append([gemv.matmul_rows(x[:rows], weight) for rows in range(1, gemv.MAX_ROWS + 1)])
+    for amd, other in zip(*results, strict=True):
+        torch.testing.assert_close(amd, x[: amd.shape[0]] @ weight.float().T, atol=1e-3, rtol=1e-4)
+        assert torch.equal(amd, other)
