@@ -30,6 +30,12 @@ REFUSAL = (
     "If you think this is a mistake, rephrase the question or contact your administrator."
 )
 OUTPUT_STOPPED = "[The rest of this answer was withheld by the content policy ({categories}).]"
+# Appended to a finished answer none of whose sentences a passage supports: the reader should not
+# take it for something the documents say.
+UNSUPPORTED = (
+    "[No passage of the documents you can access supports this answer; "
+    "check it before relying on it.]"
+)
 MODEL_DOWN = "The language model is not reachable right now. Please try again in a minute."
 TOO_LONG = "This question is too long for the model. Please shorten it and ask again."
 # The longest question any surface takes: the chat form's limit, checked again here for Slack and
@@ -371,6 +377,9 @@ def answer_stream(
         citations: list[dict[str, Any]] = []
     else:
         citations = [c.to_dict() for c in checked.citations]
+        if status == Message.Status.COMPLETE and not citations and not guard.blocked:
+            trace["unsupported"] = True
+            final = f"{final}\n\n{UNSUPPORTED}"
 
     # 8. The answer and its trace.
     completion_tokens = sum(1 for _ in generated)

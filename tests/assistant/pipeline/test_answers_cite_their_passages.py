@@ -83,3 +83,33 @@ def test_a_generic_sentence_goes_to_the_passage_that_answers_the_question(alice,
 
     assert [c["title"] for c in result.citations] == ["House loan"]
     assert result.citations[0]["added"] is True
+
+
+def test_an_answer_no_passage_supports_says_so(alice, model, retriever):
+    # The model answered from nowhere (the leave policy says nothing about vacation days): the
+    # reader is told that no document backs the answer, and the trace records it.
+    model.add_reply("The answer is: 12 vacation days per year for every contractor.")
+
+    result = answer(
+        user=alice, question="How many vacation days?", chat_model=model, retriever=retriever
+    )
+
+    assert result.message.status == Message.Status.COMPLETE
+    assert result.citations == []
+    assert result.text.startswith("The answer is: 12 vacation days")
+    assert result.text.endswith(
+        "[No passage of the documents you can access supports this answer; "
+        "check it before relying on it.]"
+    )
+    assert result.message.trace["unsupported"] is True
+
+
+def test_a_supported_answer_gets_no_such_notice(alice, model, retriever):
+    model.add_reply("Employees may take 20 weeks of fully paid parental leave [1].")
+
+    result = answer(
+        user=alice, question="How long is parental leave?", chat_model=model, retriever=retriever
+    )
+
+    assert "No passage" not in result.text
+    assert "unsupported" not in result.message.trace
