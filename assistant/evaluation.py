@@ -246,8 +246,8 @@ def evaluate_answers(
     ttft: list[float] = []
     total: list[float] = []
     started = time.monotonic()
-    out = details.open("w", encoding="utf-8") if details else None
     with contextlib.ExitStack() as stack:
+        out = stack.enter_context(details.open("w", encoding="utf-8")) if details else None
         if concurrency > 1:
             pool = stack.enter_context(ThreadPoolExecutor(concurrency))
             results: Iterator[dict[str, Any]] = pool.map(ask_in_thread, questions)
@@ -268,8 +268,6 @@ def evaluate_answers(
             if index % 10 == 0 or index == len(questions):
                 progress(f"{index}/{len(questions)} questions, {time.monotonic() - started:.0f} s")
 
-    if out is not None:
-        out.close()
     n = len(questions) or 1
     return {
         "questions": len(questions),
