@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,17 +54,30 @@ def channel_answers_are_org_wide(event: SlackEvent) -> bool:
 def event_claim(*, event_id: int, hold: timedelta) -> SlackEvent | None:
     """Take an unanswered event for `hold`; None when it is done or another worker holds it."""
     now = timezone.now()
+    # One conditional UPDATE: of any number of copies of the task (redelivered, re-queued by the
+    # reconciler), exactly one matches the row; the others find it answering or done.
     taken = (
-        SlackEvent.objects.filter(pk=event_id, status=SlackEvent.Status.QUEUED)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + hold)
+        SlackEvent.objects.filter(pk=event_id)
+        .filter(
+            Q(status__in=[SlackEvent.Status.RECEIVED, SlackEvent.Status.QUEUED])
+            | Q(status=SlackEvent.Status.ANSWERING, claimed_until__lt=now)
+        )
+        .update(status=SlackEvent.Status.ANSWERING, claimed_at=now, claimed_until=now + hold)
     )
     return SlackEvent.objects.filter(pk=event_id).first() if taken else None
 
 
-def event_release(*, event: SlackEvent, error: str = "") -> None:
-    """Let a retry (or a redelivery) take the event again."""
-    SlackEvent.objects.filter(pk=event.pk).update(claimed_until=None, error=error[:2000])
+def event_release(*, event: SlackEvent, error: str = "", retry_at: datetime | None = None) -> None:
+    """Let a retry (or a redelivery) take the event again, due at `retry_at` (default now)."""
+    # Only while still ours: a claim that expired may have passed to another worker.
+    SlackEvent.objects.filter(
+        pk=event.pk, status=SlackEvent.Status.ANSWERING, claimed_at=event.claimed_at
+    ).update(
+        status=SlackEvent.Status.QUEUED,
+        queued_at=retry_at or timezone.now(),
+        claimed_until=None,
+        error=error[:2000],
+    )
 
 
 def event_fail(*, event_id: int, error: str) -> None:

@@ -57,7 +57,12 @@ class SlackEvent(models.Model):
         COMMAND = "command", "Slash command"
 
     class Status(models.TextChoices):
+        # Stored, but its answer task is not known to have reached the broker.
+        RECEIVED = "received", "Received"
+        # The answer task is on the broker (or a retry of it is due at queued_at).
         QUEUED = "queued", "Queued"
+        # A worker claimed it and holds it until claimed_until.
+        ANSWERING = "answering", "Answering"
         ANSWERED = "answered", "Answered"
         UNLINKED = "unlinked", "Sent link instructions"
         FAILED = "failed", "Failed"
@@ -72,7 +77,7 @@ class SlackEvent(models.Model):
     thread_ts = models.CharField(max_length=32, blank=True)
     text = models.TextField()
     response_url = models.URLField(max_length=500, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     # Set once the answer exists, so a retried post never asks the model twice.
     message = models.ForeignKey(
         "assistant.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -83,6 +88,11 @@ class SlackEvent(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    # When the answer task was last sent to the broker (or its delayed retry falls due): the
+    # reconciler sends it again once it has waited SLACK_RECONCILE_AFTER past this unanswered.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last claimed it (the start of the answering state).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -91,7 +101,13 @@ class SlackEvent(models.Model):
             models.Index(
                 fields=["team_id", "slack_user_id", "channel_id", "thread_ts"],
                 name="slack_event_thread",
-            )
+            ),
+            # The reconciler's scan: only unanswered events, so the index stays small.
+            models.Index(
+                fields=["status"],
+                name="slack_event_unanswered",
+                condition=models.Q(status__in=["received", "queued", "answering"]),
+            ),
         ]
 
     def __str__(self) -> str:
