@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -44,7 +45,9 @@ try:
     SESSION_COOKIE_HTTPONLY = True
     if PRODUCTION:
         SECURE_SSL_REDIRECT = env.env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        # No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from anyone. uvicorn
+        # takes the scheme and client address from X-Forwarded-* only when they come from
+        # --forwarded-allow-ips (the proxy), so request.is_secure() is right without it.
         SECURE_HSTS_SECONDS = env.env_int("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
         SECURE_HSTS_INCLUDE_SUBDOMAINS = True
         SECURE_HSTS_PRELOAD = True
@@ -65,6 +68,7 @@ try:
         "assistant.api",
         "assistant.slack",
         "retrieval",
+        "axes",
     ]
     MIDDLEWARE = [
         "django.middleware.security.SecurityMiddleware",
@@ -75,6 +79,8 @@ try:
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+        "axes.middleware.AxesMiddleware",
     ]
     ROOT_URLCONF = "assistant.urls"
     ASGI_APPLICATION = "assistant.asgi.application"
@@ -159,6 +165,22 @@ try:
     LOGIN_URL = "login"
     LOGIN_REDIRECT_URL = "home"
     LOGOUT_REDIRECT_URL = "login"
+    # django-axes first: it refuses a locked-out sign-in before the password is checked.
+    AUTHENTICATION_BACKENDS = [
+        "axes.backends.AxesStandaloneBackend",
+        "django.contrib.auth.backends.ModelBackend",
+    ]
+    AXES_FAILURE_LIMIT = env.env_int("ASSISTANT_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+    AXES_COOLOFF_TIME = timedelta(
+        minutes=env.env_int("ASSISTANT_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+    )
+    # By username and address together: a guesser cannot lock a colleague out from elsewhere.
+    AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+    AXES_RESET_ON_SUCCESS = True
+    AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+    # REMOTE_ADDR only: uvicorn has already replaced it with the client's address when the request
+    # came through the trusted proxy; X-Forwarded-For from anyone else must not choose the address.
+    AXES_CLIENT_IP_CALLABLE = "assistant.lockout.client_address"
     AUTH_PASSWORD_VALIDATORS = [
         {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
         {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -236,6 +258,10 @@ try:
     INFERENCE_API_KEY = env.env_str("INFERENCE_API_KEY")
     INFERENCE_MODEL = env.env_str("INFERENCE_MODEL")
     INFERENCE_TIMEOUT = env.env_float("INFERENCE_TIMEOUT", 120.0)
+    if INFERENCE_TIMEOUT <= 0:
+        raise ConfigError("INFERENCE_TIMEOUT must be more than 0 seconds")
+    # Answers one person may have in progress at once, over every surface.
+    MAX_ANSWERS_IN_FLIGHT = env.env_int("ASSISTANT_MAX_ANSWERS_IN_FLIGHT", 3, minimum=1)
 
     # --- Logging ----------------------------------------------------------------------------
     LOGGING = {

@@ -11,7 +11,6 @@ from django.test import Client
 from django.utils import timezone
 
 from assistant.slack.models import LinkRequest, SlackLink
-from tests.conftest import PASSWORD
 from tests.slack.conftest import PUBLIC_BASE_URL, TEAM, command_body, post_command
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +45,7 @@ def test_the_link_page_needs_sign_in(client):
 def test_confirming_needs_the_csrf_token(alice):
     path = ask_for_link(Client())
     browser = Client(enforce_csrf_checks=True)
-    browser.login(username="alice", password=PASSWORD)
+    browser.force_login(alice)
     assert browser.post(path).status_code == 403
     assert not SlackLink.objects.exists()
     page = browser.get(path)
