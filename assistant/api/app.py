@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from assistant.api import chat, documents, moderations
+from assistant.api import chat, current_token, documents, moderations
 from assistant.api.errors import install_error_handlers
 
 api = NinjaAPI(
@@ -13,7 +13,10 @@ api = NinjaAPI(
     description=(
         "OpenAI-compatible chat completions answered from your organisation's documents (with "
         "citations in an extra `citations` field), moderation, and document management. "
-        "Authenticate with `Authorization: Bearer <token>`; create tokens at /settings/tokens/."
+        "Authenticate with `Authorization: Bearer <token>`; create tokens at /settings/tokens/. "
+        "A token has the scope `chat` (the /v1 endpoints and reading the documents list), "
+        "`documents` (managing /api/documents; staff only) or both, and may expire; "
+        "GET /api/tokens/current tells which."
     ),
     urls_namespace="api",
     openapi_url="/api/openapi.json",
@@ -23,3 +26,4 @@ install_error_handlers(api)
 api.add_router("/v1/", chat.router)
 api.add_router("/v1/", moderations.router)
 api.add_router("/api/documents", documents.router)
+api.add_router("/api/tokens", current_token.router)

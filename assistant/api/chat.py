@@ -11,7 +11,7 @@ from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from ninja import Router
 
-from assistant.api.auth import token_auth, token_user
+from assistant.api.auth import chat_auth, token_user
 from assistant.api.bridge import EventStream
 from assistant.api.completions import (
     DONE,
@@ -34,7 +34,7 @@ from assistant.pipeline import Event
 
 logger = logging.getLogger(__name__)
 
-router = Router(auth=token_auth, tags=["OpenAI-compatible"])
+router = Router(auth=chat_auth, tags=["OpenAI-compatible"])
 
 # A fixed creation time keeps /v1/models stable between processes and restarts.
 MODEL_CREATED = 1767225600

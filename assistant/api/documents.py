@@ -17,12 +17,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from assistant.api.auth import token_auth, token_user
+from assistant.api.auth import documents_auth, documents_read_auth, token_user
 from assistant.api.errors import ApiError
 from retrieval import access, selectors, services
 from retrieval.models import Document
 
-router = Router(auth=token_auth, tags=["Documents"])
+router = Router(auth=documents_auth, tags=["Documents"])
 
 
 class DocumentOut(Schema):
@@ -100,7 +100,7 @@ def _access_targets(group_names: list[str], usernames: list[str]) -> tuple[list[
     return groups, users
 
 
-@router.get("", response=DocumentListOut)
+@router.get("", response=DocumentListOut, auth=documents_read_auth)
 def documents_list(request: HttpRequest, status: str | None = None) -> dict[str, Any]:
     """Documents you may read (staff: all documents), newest first; optionally by status."""
     manager = _is_manager(request)
@@ -112,7 +112,7 @@ def documents_list(request: HttpRequest, status: str | None = None) -> dict[str,
     return {"object": "list", "data": [_document_out(d, manager=manager) for d in documents]}
 
 
-@router.get("/{int:document_id}", response=DocumentOut)
+@router.get("/{int:document_id}", response=DocumentOut, auth=documents_read_auth)
 def documents_status(request: HttpRequest, document_id: int) -> dict[str, Any]:
     """One document's status and ingestion progress; 404 alike for missing and not yours."""
     manager = _is_manager(request)

@@ -14,14 +14,14 @@ from ninja import Field, Router, Schema
 from pydantic import ConfigDict
 
 import moderation
-from assistant.api.auth import token_auth
+from assistant.api.auth import chat_auth
 from assistant.api.errors import ApiError
 
 MODERATION_MODEL = "assistant-moderation"
 MAX_INPUTS = 32
 MAX_INPUT_CHARS = 32_000
 
-router = Router(auth=token_auth, tags=["OpenAI-compatible"])
+router = Router(auth=chat_auth, tags=["OpenAI-compatible"])
 
 
 class ModerationIn(Schema):
