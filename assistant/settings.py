@@ -216,6 +216,11 @@ try:
             "task": "retrieval.tasks.reconcile_documents",
             "schedule": env.env_float("RETRIEVAL_RECONCILE_EVERY", 300.0),
         },
+        # Re-queues Slack events left unanswered (the broker was down when one arrived, say).
+        "slack-reconcile": {
+            "task": "assistant.slack.tasks.reconcile_slack_events",
+            "schedule": env.env_float("SLACK_RECONCILE_EVERY", 30.0),
+        },
     }
 
     # --- Retrieval ------------------------------------------------------------------------
@@ -295,6 +300,8 @@ try:
         raise ConfigError(f"SLACK_CHANNEL_SCOPE={SLACK_CHANNEL_SCOPE!r} must be org_wide or asker")
     if SLACK_ENABLED and not (SLACK_SIGNING_SECRET.strip() and SLACK_BOT_TOKEN.strip()):
         raise ConfigError("SLACK_ENABLED needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
+    # An event still unanswered this many seconds after its task was sent is sent again.
+    SLACK_RECONCILE_AFTER = env.env_int("SLACK_RECONCILE_AFTER", 60, minimum=1)
     # Where people open the product: links posted to Slack (sources, account linking) start here.
     PUBLIC_BASE_URL = env.env_url(
         "PUBLIC_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")

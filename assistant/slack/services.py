@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +23,11 @@ from assistant.slack.models import LinkRequest, SlackEvent, SlackLink
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+logger = logging.getLogger(__name__)
+
 LINK_TTL = timedelta(minutes=15)
+# Events re-queued per reconciliation at most; the next run takes the rest.
+RECONCILE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,6 @@ def question_from_command(form: dict[str, str]) -> Question:
 
 def slack_event_record(*, question: Question) -> SlackEvent | None:
     """Store a question once per delivery key and queue its answer; None for a repeat delivery."""
-    from assistant.slack.tasks import slack_event_answer
-
     try:
         with transaction.atomic():
             # Concurrent deliveries wait on the unique index; all but the first fail here.
@@ -102,10 +107,64 @@ def slack_event_record(*, question: Question) -> SlackEvent | None:
                 text=question.text,
                 response_url=question.response_url,
             )
-            transaction.on_commit(lambda: slack_event_answer.delay(event.pk))
+            transaction.on_commit(lambda: slack_event_enqueue(event_id=event.pk))
     except IntegrityError:
         return None
     return event
+
+
+def slack_event_enqueue(*, event_id: int) -> bool:
+    """Send an event's answer task to the broker; False (and logged) when the broker refused it."""
+    from assistant.slack.tasks import slack_event_answer
+
+    try:
+        slack_event_answer.delay(event_id)
+    except Exception:
+        # The broker is down or unreachable. The event stays `received` and the reconciler sends
+        # it later; the webhook must still acknowledge, or Slack would redeliver it again and again
+        # and each redelivery would find it already recorded.
+        logger.exception(
+            "could not queue the answer to Slack event %s; the reconciler will", event_id
+        )
+        return False
+    # A worker may already have claimed it; then it is past `queued` and this changes nothing.
+    SlackEvent.objects.filter(pk=event_id, status=SlackEvent.Status.RECEIVED).update(
+        status=SlackEvent.Status.QUEUED
+    )
+    return True
+
+
+def slack_events_requeue_stuck(*, older_than: timedelta) -> list[int]:
+    """Send again the answer tasks of events left unanswered for `older_than`; returns their ids.
+
+    Covers a task that never reached the broker, a message the broker lost, a delayed retry that
+    never came back, and a worker that died holding its claim. Sending a task twice is safe: the
+    worker's claim (one conditional UPDATE) lets only one copy answer.
+    """
+    now = timezone.now()
+    cutoff = now - older_than
+    waiting = Q(status__in=[SlackEvent.Status.RECEIVED, SlackEvent.Status.QUEUED]) & (
+        Q(queued_at__lt=cutoff) | Q(queued_at__isnull=True, received_at__lt=cutoff)
+    )
+    abandoned = Q(status=SlackEvent.Status.ANSWERING, claimed_until__lt=now)
+    with transaction.atomic():
+        # Reconcilers running at once skip each other's rows rather than both sending them.
+        ids = list(
+            SlackEvent.objects.select_for_update(skip_locked=True)
+            .filter(waiting | abandoned)
+            .order_by("received_at")
+            .values_list("pk", flat=True)[:RECONCILE_BATCH]
+        )
+        SlackEvent.objects.filter(pk__in=ids, status=SlackEvent.Status.ANSWERING).update(
+            status=SlackEvent.Status.QUEUED, claimed_until=None
+        )
+        # The next reconciliation waits a full `older_than` from this send.
+        SlackEvent.objects.filter(pk__in=ids).update(queued_at=now)
+        for event_id in ids:
+            transaction.on_commit(partial(slack_event_enqueue, event_id=event_id))
+    if ids:
+        logger.warning("re-queued %d unanswered Slack event(s): %s", len(ids), ids)
+    return ids
 
 
 def slack_link_for(*, team_id: str, slack_user_id: str) -> SlackLink | None:

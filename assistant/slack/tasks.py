@@ -6,6 +6,8 @@ import logging
 from datetime import timedelta
 
 from celery import Task, shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from assistant.slack.answering import (
     RetryLater,
@@ -15,6 +17,7 @@ from assistant.slack.answering import (
     event_fail,
     event_release,
 )
+from assistant.slack.services import slack_events_requeue_stuck
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +48,18 @@ def slack_event_answer(self: Task, event_id: int) -> None:
             event_apologise(event_id=event_id)
             logger.error("giving up on Slack event %s: %s", event_id, exc)
             return
-        event_release(event=event, error=str(exc))
-        raise self.retry(exc=exc, countdown=min(5 * 2**self.request.retries, 300)) from exc
+        countdown = min(5 * 2**self.request.retries, 300)
+        # Due then: should the retry's message be lost, the reconciler sends it after that.
+        event_release(
+            event=event, error=str(exc), retry_at=timezone.now() + timedelta(seconds=countdown)
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
     except Exception as exc:
         event_fail(event_id=event_id, error=f"{type(exc).__name__}: {exc}")
         raise
+
+
+@shared_task(queue="default", time_limit=120, soft_time_limit=100)
+def reconcile_slack_events() -> list[int]:
+    """Queue again the events unanswered for longer than SLACK_RECONCILE_AFTER seconds."""
+    return slack_events_requeue_stuck(older_than=timedelta(seconds=settings.SLACK_RECONCILE_AFTER))

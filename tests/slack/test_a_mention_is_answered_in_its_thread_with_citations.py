@@ -52,9 +52,12 @@ def test_a_mention_is_answered_in_its_thread_with_citations(
     assert event.message.citations and event.message.status == "complete"
 
 
+UNANSWERED = {"received", "queued", "answering"}
+
+
 def _settled(event: SlackEvent, timeout: float = 30.0) -> SlackEvent:
     deadline = time.monotonic() + timeout
-    while event.status == SlackEvent.Status.QUEUED and time.monotonic() < deadline:
+    while event.status in UNANSWERED and time.monotonic() < deadline:
         time.sleep(0.1)
         event.refresh_from_db()
     return event

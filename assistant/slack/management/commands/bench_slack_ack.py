@@ -136,8 +136,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"queued {options['busy']} questions; waiting for the worker")
                 self._wait_until_busy(user.pk)
                 timings, errors = self._measure(url, secret, options["events"], options["rate"])
-            answered = SlackEvent.objects.filter(team_id=TEAM).exclude(status="queued").count()
-            waiting = SlackEvent.objects.filter(team_id=TEAM, status="queued").count()
+            unanswered = ["received", "queued", "answering"]
+            answered = (
+                SlackEvent.objects.filter(team_id=TEAM).exclude(status__in=unanswered).count()
+            )
+            waiting = SlackEvent.objects.filter(team_id=TEAM, status__in=unanswered).count()
             outcomes = dict(
                 Message.objects.filter(conversation__owner=user, role="assistant")
                 .values_list("status")
