@@ -27,8 +27,8 @@ class Zeros:
 
     def __iter__(self) -> Iterator[bytes]:
         head = (
-            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
-            f"filename=\"zeros.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="zeros.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
         ).encode()
         yield head
         self.sent += len(head)
