@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from ninja import Router
@@ -30,6 +31,7 @@ from assistant.api.completions import (
     sse,
 )
 from assistant.api.errors import ApiError, error_body, error_response
+from assistant.inflight import TooManyAnswers, answer_slot
 from assistant.pipeline import Event
 
 logger = logging.getLogger(__name__)
@@ -93,8 +95,13 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
         raise ApiError(str(exc), 400, param="messages") from None
     user = token_user(request)
     options = pipeline_options(body)
+    try:
+        slot = await sync_to_async(answer_slot, thread_sensitive=False)(user)
+    except TooManyAnswers as exc:
+        raise ApiError(str(exc), 429, code="rate_limit_exceeded") from None
     events = EventStream(
-        lambda: completion_events(
+        lambda: slot.holding(
+            completion_events,
             user=user,
             question=question,
             history=history,

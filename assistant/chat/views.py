@@ -25,6 +25,7 @@ from assistant.chat.services import (
     feedback_give,
 )
 from assistant.chat.streaming import sse_response
+from assistant.inflight import TooManyAnswers, answer_slot
 from assistant.pipeline import MAX_QUESTION_CHARS
 from retrieval.access import chunk_visible_to
 
@@ -73,10 +74,20 @@ async def ask(request: HttpRequest) -> HttpResponseBase:
         return JsonResponse({"errors": form.errors}, status=400)
     user = await request.auser()
     question = form.cleaned_data["question"]
-    current = await sync_to_async(conversation_open)(
-        user=user, conversation_id=form.cleaned_data["conversation"], question=question
+    try:
+        slot = await sync_to_async(answer_slot, thread_sensitive=False)(user)
+    except TooManyAnswers as exc:
+        return _busy(exc)
+    try:
+        current = await sync_to_async(conversation_open)(
+            user=user, conversation_id=form.cleaned_data["conversation"], question=question
+        )
+    except BaseException:
+        slot.release()
+        raise
+    return sse_response(
+        partial(slot.holding, answer_events, user=user, conversation=current, question=question)
     )
-    return sse_response(partial(answer_events, user=user, conversation=current, question=question))
 
 
 @require_POST
@@ -87,9 +98,25 @@ async def regenerate(request: HttpRequest, conversation_id: int) -> HttpResponse
     current, question = await sync_to_async(conversation_retry)(
         user=user, conversation_id=conversation_id
     )
+    try:
+        slot = await sync_to_async(answer_slot, thread_sensitive=False)(user)
+    except TooManyAnswers as exc:
+        return _busy(exc)
     return sse_response(
-        partial(answer_events, user=user, conversation=current, question=question, regenerate=True)
+        partial(
+            slot.holding,
+            answer_events,
+            user=user,
+            conversation=current,
+            question=question,
+            regenerate=True,
+        )
     )
+
+
+def _busy(refusal: TooManyAnswers) -> HttpResponseBase:
+    # An "error" event: the page shows its message where the answer would have appeared.
+    return sse_response(lambda: iter([{"type": "error", "message": str(refusal)}]))
 
 
 @require_POST

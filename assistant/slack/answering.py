@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from assistant.inflight import TooManyAnswers, answer_slot
 from assistant.models import Conversation, Message, Surface
 from assistant.pipeline import MODEL_DOWN, ChatModel, answer
 from assistant.slack import formatting
@@ -199,14 +200,20 @@ def event_answer(
         message = event.message
         if message is None:
             try:
-                result = answer(
-                    user=link.user,
-                    question=event.text,
-                    conversation=conversation_for(event, link.user),
-                    surface=Surface.SLACK,
-                    chat_model=chat_model,
-                    retriever=org_wide_retriever if org_wide else None,
-                )
+                with answer_slot(link.user):
+                    result = answer(
+                        user=link.user,
+                        question=event.text,
+                        conversation=conversation_for(event, link.user),
+                        surface=Surface.SLACK,
+                        chat_model=chat_model,
+                        retriever=org_wide_retriever if org_wide else None,
+                    )
+            except TooManyAnswers as exc:
+                # The asker hears why; asking again once an answer is done is up to them.
+                _deliver(client, event, str(exc))
+                _finish(event, SlackEvent.Status.ANSWERED)
+                return
             except Exception as exc:
                 logger.exception("answering Slack event %s failed", event.pk)
                 raise AnswerFailed(f"{type(exc).__name__}: {exc}") from exc
