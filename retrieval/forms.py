@@ -1,4 +1,5 @@
-"""Forms of the staff documents page: who may read a document, and the files to upload."""
+"""Forms of the staff documents page: who may read a document, the files to upload, and the
+search and filters of the list."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+
+from retrieval import selectors
+from retrieval.models import Document
 
 ORG_WIDE = "org"
 RESTRICTED = "restricted"
@@ -84,6 +88,57 @@ class UploadForm(AccessForm):
     """One or more files and who may read them."""
 
     uploads = MultipleFileField(label="Files")
+
+
+class DocumentFilterForm(forms.Form):
+    """Search and filters of the documents list (page and API): `q`, `status`, `access`, `group`."""
+
+    q = forms.CharField(required=False, max_length=300, label="Search")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Document.Status.choices]
+    )
+    access = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any access"),
+            (selectors.ACCESS_ORG, "Org-wide"),
+            (selectors.ACCESS_GROUP, "Restricted to groups"),
+            (selectors.ACCESS_PERSON, "Restricted to people"),
+        ],
+    )
+    # A group's name or id; given alone, it means access "group".
+    group = forms.CharField(required=False, max_length=150)
+
+    def clean_group(self) -> Group | None:
+        """The named group, or None when no group was asked for."""
+        value = (self.cleaned_data.get("group") or "").strip()
+        if not value:
+            return None
+        group = selectors.group_find(name_or_id=value)
+        if group is None:
+            raise forms.ValidationError(f"There is no group named (or numbered) “{value}”.")
+        return group
+
+    def clean(self) -> dict[str, Any]:
+        """A group filter goes with access "group" (or none)."""
+        cleaned = super().clean() or {}
+        if cleaned.get("group") is not None and cleaned.get("access") not in ("", None, "group"):
+            raise forms.ValidationError(
+                "A group filter goes with access “group” only.", code="group_access"
+            )
+        return cleaned
+
+    def documents(self) -> Any:
+        """The filtered documents; call only once the form is valid."""
+        data = self.cleaned_data
+        return selectors.document_list(
+            q=data["q"], status=data["status"], access=data["access"], group=data["group"]
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether any search or filter is set."""
+        return self.is_bound and any(self.data.get(f) for f in self.fields)
 
 
 def size_error(file: UploadedFile) -> str:

@@ -65,6 +65,9 @@ class Document(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Raised by each ingestion run as it claims the document (never reset); a run writes only while
+    # it is still the latest, so a stale one cannot undo a newer one's work.
+    run = models.PositiveIntegerField(default=0)
     # Incremented by every successful (re-)index; chunks carry the version that produced them.
     version = models.PositiveIntegerField(default=0)
     chunk_count = models.PositiveIntegerField(default=0)
@@ -189,3 +192,47 @@ class AccessCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chunk_count} chunks for {self.principals}"
+
+
+class DocumentAccessChange(models.Model):
+    """One change of who may read a document: append-only, and kept after the document is gone.
+
+    The document is named by a plain id and a title snapshot rather than a foreign key, so deleting
+    a document neither deletes nor rewrites its history. A database trigger (migration 0006) refuses
+    UPDATE and DELETE; the one update it lets through is the actor being cleared when that account
+    is deleted, and `actor_name` keeps who it was.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        CHANGED = "changed"
+        DELETED = "deleted"
+
+    document_id = models.BigIntegerField()
+    document_title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The actor's username at the time, or what made the change without a person ("manage.py ingest").
+    actor_name = models.CharField(max_length=150)
+    # {"org_wide", "owner", "groups": [names], "users": [usernames]}; null before a creation and
+    # after a deletion.
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    before_principals = ArrayField(models.TextField(), default=list, blank=True)
+    after_principals = ArrayField(models.TextField(), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["document_id", "created_at"], name="accesschange_document_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} access of document {self.document_id} by {self.actor_name}"

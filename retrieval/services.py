@@ -1,4 +1,9 @@
-"""Writes on documents: create (upload), change access, re-index, delete, re-queue stuck ones."""
+"""Writes on documents: create (upload), change access, re-index, delete, re-queue stuck ones.
+
+Every write that changes who may read a document (create, access change, delete) records a
+DocumentAccessChange in the same transaction, naming the `actor` who made it: a user, or for
+changes made without one (command line, system jobs) the `actor_label` given, else "system".
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.db import IntegrityError, connection, transaction
@@ -17,10 +23,13 @@ from django.utils import timezone
 
 from retrieval import bm25
 from retrieval.access import document_principals
-from retrieval.models import Chunk, ChunkTerms, Document
+from retrieval.models import Chunk, ChunkTerms, Document, DocumentAccessChange
 from retrieval.parsers import FORMATS
 
 logger = logging.getLogger(__name__)
+
+# Who the access log names when a change has neither a user nor a label.
+SYSTEM_ACTOR = "system"
 
 
 class DuplicateDocument(Exception):
@@ -55,6 +64,8 @@ def document_create(
     users: Iterable[Any] = (),
     filename: str = "",
     enqueue: bool = True,
+    actor: Any = None,
+    actor_label: str = "",
 ) -> Document:
     """Store an upload and queue it for ingestion; DuplicateDocument if its bytes exist already.
 
@@ -91,6 +102,14 @@ def document_create(
                 group_ids=[g.pk for g in group_list],
             )
             document.save(update_fields=["principals"])
+            _record_access_change(
+                document=document,
+                kind=DocumentAccessChange.Kind.CREATED,
+                actor=actor,
+                actor_label=actor_label,
+                before=None,
+                before_principals=[],
+            )
             if enqueue:
                 _enqueue_on_commit(document.pk)
     except IntegrityError:
@@ -111,12 +130,15 @@ def document_set_access(
     org_wide: bool,
     groups: Iterable[Group] = (),
     users: Iterable[Any] = (),
+    actor: Any = None,
+    actor_label: str = "",
 ) -> Document:
-    """Replace who may read a document; its chunks change in the same transaction."""
+    """Replace who may read a document; its chunks and the access log change in one transaction."""
     group_list, user_list = list(groups), list(users)
     with transaction.atomic():
         # The row lock orders this against an ingestion storing chunks with the old principals.
         locked = Document.objects.select_for_update().get(pk=document.pk)
+        before, before_principals = access_rules(locked), list(locked.principals)
         locked.org_wide = org_wide
         locked.allowed_groups.set(group_list)
         locked.allowed_users.set(user_list)
@@ -129,6 +151,14 @@ def document_set_access(
         locked.save(update_fields=["org_wide", "principals", "updated_at"])
         Chunk.objects.filter(document=locked).update(principals=locked.principals)
         ChunkTerms.objects.filter(document=locked).update(principals=locked.principals)
+        _record_access_change(
+            document=locked,
+            kind=DocumentAccessChange.Kind.CHANGED,
+            actor=actor,
+            actor_label=actor_label,
+            before=before,
+            before_principals=before_principals,
+        )
     return locked
 
 
@@ -145,12 +175,21 @@ def document_reindex(*, document: Document) -> Document:
     return locked
 
 
-def document_delete(*, document: Document) -> None:
-    """Delete a document, its chunks (and their term statistics) and its stored file."""
+def document_delete(*, document: Document, actor: Any = None, actor_label: str = "") -> None:
+    """Delete a document, its chunks (and their term statistics) and its stored file; logged."""
     with transaction.atomic():
         locked = Document.objects.select_for_update().filter(pk=document.pk).first()
         if locked is None:
             return
+        _record_access_change(
+            document=locked,
+            kind=DocumentAccessChange.Kind.DELETED,
+            actor=actor,
+            actor_label=actor_label,
+            before=access_rules(locked),
+            before_principals=list(locked.principals),
+            deleted=True,
+        )
         with connection.cursor() as cursor:
             bm25.lock_statistics(cursor)
             bm25.unindex_document(cursor, document_id=locked.pk)
@@ -176,6 +215,43 @@ def documents_requeue_stuck(*, older_than: timedelta) -> list[int]:
     if ids:
         logger.warning("re-queued %d stuck document(s): %s", len(ids), ids)
     return ids
+
+
+def access_rules(document: Document) -> dict[str, Any]:
+    """Who may read a document, by name, as the access log stores it (read from the database)."""
+    username_field = get_user_model().USERNAME_FIELD
+    return {
+        "org_wide": document.org_wide,
+        "owner": document.owner.get_username() if document.owner is not None else None,
+        "groups": sorted(document.allowed_groups.values_list("name", flat=True)),
+        "users": sorted(document.allowed_users.values_list(username_field, flat=True)),
+    }
+
+
+def _record_access_change(
+    *,
+    document: Document,
+    kind: str,
+    actor: Any,
+    actor_label: str,
+    before: dict[str, Any] | None,
+    before_principals: list[str],
+    deleted: bool = False,
+) -> DocumentAccessChange:
+    """Append one entry to the access log; callers hold the transaction of the change itself."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return DocumentAccessChange.objects.create(
+        document_id=document.pk,
+        document_title=document.title,
+        kind=kind,
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else (actor_label or SYSTEM_ACTOR),
+        before=before,
+        before_principals=before_principals,
+        after=None if deleted else access_rules(document),
+        after_principals=[] if deleted else list(document.principals),
+    )
 
 
 def _enqueue_on_commit(document_id: int) -> None:

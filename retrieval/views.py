@@ -1,9 +1,10 @@
-"""Staff pages for documents: upload, live status, access, re-index, delete, and a chunk view.
+"""Staff pages for documents: upload, search, live status, access and its history, re-index, delete.
 
-These are management pages. Staff see every document's metadata and, on the detail page, its
-chunks; that does not widen what chat retrieves for them, which always goes through
-retrieval.access. Each endpoint answers JSON to the page's script (Accept: application/json) and
-redirects with a message to a plain form post, so the page also works without JavaScript.
+These are management pages. Staff see every document's metadata (title, file, status, who may read
+it, the access log), never its text by virtue of being staff: the detail page shows a document's
+passages only to a staff member whose own principals let them read it, through retrieval.access,
+exactly as chat does. Each endpoint answers JSON to the page's script (Accept: application/json)
+and redirects with a message to a plain form post, so the page also works without JavaScript.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from retrieval import selectors, services
-from retrieval.forms import AccessForm, UploadForm, form_errors, size_error
-from retrieval.models import Document
+from retrieval.forms import AccessForm, DocumentFilterForm, UploadForm, form_errors, size_error
+from retrieval.models import Chunk, Document, DocumentAccessChange
 from retrieval.parsers import FORMATS
 
 NOT_FOUND = "No such page."
@@ -54,11 +55,13 @@ def staff_document(request: HttpRequest, document_id: int) -> Document:
 @login_required
 @require_GET
 def document_index(request: HttpRequest) -> HttpResponse:
-    """The documents page: upload zone and a live table of documents."""
+    """The documents page: upload zone, search and filters, and a live table of documents."""
     require_staff(request)
-    page = Paginator(selectors.document_list(), DOCUMENTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    filters = DocumentFilterForm(request.GET)
+    valid = filters.is_valid()
+    # A bad filter shows why instead of a list that silently ignores it.
+    documents = filters.documents() if valid else Document.objects.none()
+    page = Paginator(documents, DOCUMENTS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [document_json(d) for d in page.object_list]
     return render(
         request,
@@ -66,12 +69,17 @@ def document_index(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
+            "filters": filters,
+            "filter_errors": [] if valid else form_errors(filters),
+            "status_choices": Document.Status.values,
+            "group_names": list(selectors.group_names()),
             "upload_form": UploadForm(),
             "access_form": AccessForm(auto_id="access_%s"),
             # The page warns before sending a file the server would refuse anyway.
             "max_upload_bytes": settings.MAX_UPLOAD_BYTES,
             "accept": ",".join(sorted(FORMATS)),
         },
+        status=200 if valid else 400,
     )
 
 
@@ -107,6 +115,7 @@ def upload_one(request: HttpRequest, form: UploadForm, file: UploadedFile) -> di
             file=file,
             filename=name,
             owner=request.user,
+            actor=request.user,
             org_wide=form.org_wide,
             groups=form.cleaned_data["groups"],
             users=form.cleaned_data["users"],
@@ -127,8 +136,14 @@ def upload_one(request: HttpRequest, form: UploadForm, file: UploadedFile) -> di
 @require_GET
 @never_cache
 def document_status(request: HttpRequest) -> JsonResponse:
-    """Status and progress of the documents a page shows (`ids`), plus any newer than `after`."""
+    """Status and progress of the documents a page shows (`ids`), plus any newer than `after`.
+
+    Newer documents are those matching the page's search and filters (the same query parameters).
+    """
     require_staff(request)
+    filters = DocumentFilterForm(request.GET)
+    if not filters.is_valid():
+        return JsonResponse({"errors": form_errors(filters)}, status=400)
     try:
         ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.strip()]
         after = int(request.GET.get("after") or 0)
@@ -140,7 +155,7 @@ def document_status(request: HttpRequest) -> JsonResponse:
     newer: list[Document] = []
     if after:
         # Documents added elsewhere (API, CLI, another tab) appear without a reload.
-        newer = list(selectors.document_list().filter(pk__gt=after)[:DOCUMENTS_PER_PAGE])
+        newer = list(filters.documents().filter(pk__gt=after)[:DOCUMENTS_PER_PAGE])
     seen: set[int] = set()
     rows = []
     for document in [*newer, *documents]:
@@ -153,18 +168,28 @@ def document_status(request: HttpRequest) -> JsonResponse:
 @login_required
 @require_GET
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
-    """One document: its metadata, access, live status and chunks (a management view)."""
+    """One document: metadata, access and its history, live status; passages for its readers."""
     document = staff_document(request, document_id)
-    chunks = Paginator(
-        selectors.document_chunks(document=document).order_by("ordinal"), CHUNKS_PER_PAGE
-    ).get_page(request.GET.get("page"))
+    # Managing a document does not make one its reader: passages go through the access rules.
+    readable = selectors.document_readable_by(user=request.user, document=document)
+    passages = (
+        selectors.document_passages(user=request.user, document=document)
+        if readable
+        else Chunk.objects.none()
+    )
+    chunks = Paginator(passages, CHUNKS_PER_PAGE).get_page(request.GET.get("page"))
+    history = [
+        access_change_json(c) for c in selectors.document_access_changes(document_id=document.pk)
+    ]
     return render(
         request,
         "documents/detail.html",
         {
             "document": document,
             "row": document_json(document),
+            "readable": readable,
             "chunks": chunks,
+            "history": history,
             "access_form": AccessForm(initial=access_initial(document)),
         },
     )
@@ -183,6 +208,7 @@ def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
         org_wide=form.org_wide,
         groups=form.cleaned_data["groups"],
         users=form.cleaned_data["users"],
+        actor=request.user,
     )
     return success(request, document.pk, f"Access to “{document.title}” changed.")
 
@@ -201,7 +227,7 @@ def document_reindex(request: HttpRequest, document_id: int) -> HttpResponse:
 def document_delete(request: HttpRequest, document_id: int) -> HttpResponse:
     """Delete a document with its chunks and stored file."""
     document = staff_document(request, document_id)
-    services.document_delete(document=document)
+    services.document_delete(document=document, actor=request.user)
     if wants_json(request):
         return JsonResponse({"deleted": document_id})
     messages.success(request, f"Deleted “{document.title}”.")
@@ -258,6 +284,31 @@ def access_label(document: Document) -> str:
     if not names:
         return f"Only {owner}" if owner else "Nobody"
     return ", ".join(sorted(names, key=str.lower))
+
+
+def rules_label(rules: dict[str, Any] | None) -> str:
+    """Access rules as the access log stored them, in a few words."""
+    if rules is None:
+        return "—"
+    if rules.get("org_wide"):
+        readers = "Everyone"
+    else:
+        names = [*rules.get("groups", []), *rules.get("users", [])]
+        readers = ", ".join(sorted(names, key=str.lower)) or "Nobody else"
+    owner = rules.get("owner")
+    return f"{readers} (owner {owner})" if owner else readers
+
+
+def access_change_json(change: DocumentAccessChange) -> dict[str, Any]:
+    """One entry of a document's access history, as the detail page shows it."""
+    return {
+        "id": change.pk,
+        "kind": change.kind,
+        "actor": change.actor_name,
+        "at": dateformat.format(timezone.localtime(change.created_at), "Y-m-d H:i:s"),
+        "before": rules_label(change.before),
+        "after": rules_label(change.after),
+    }
 
 
 def document_json(document: Document) -> dict[str, Any]:

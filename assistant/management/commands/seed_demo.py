@@ -48,6 +48,7 @@ def seed_documents(owner: User, groups: dict[str, Group]) -> list[str]:
                     org_wide=not readers,
                     groups=[groups[group] for group in readers],
                     filename=name,
+                    actor_label="manage.py seed_demo",
                 )
             except DuplicateDocument:
                 continue

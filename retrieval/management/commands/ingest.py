@@ -53,6 +53,7 @@ class Command(BaseCommand):
                         org_wide=options["org_wide"],
                         groups=groups,
                         users=users,
+                        actor_label="manage.py ingest",
                     )
             except DuplicateDocument as duplicate:
                 tqdm.write(f"skipped {path}: {duplicate}")

@@ -1,6 +1,7 @@
 // The staff documents pages: uploads (file picker and drag-and-drop share one path), live
-// status by polling a small JSON endpoint, and row actions (access, re-index, delete) without
-// reloading. Every form still posts normally when this script does not run.
+// status by polling a small JSON endpoint (metadata only, never document text), and row actions
+// (access, re-index, delete) without reloading. Every form still posts normally when this script
+// does not run.
 "use strict";
 
 (() => {
@@ -8,6 +9,8 @@
   const FAST_POLL_MS = 1500;
   const SLOW_POLL_MS = 10000;
   const ACTIVE = new Set(["queued", "processing"]);
+  // The list's search and filters (retrieval.forms.DocumentFilterForm).
+  const FILTERS = ["q", "status", "access", "group"];
 
   const rows = document.querySelector("tbody#document-rows");
   const statusSource = document.querySelector("[data-status-url]");
@@ -150,6 +153,11 @@
     const params = new URLSearchParams({ ids: ids.join(",") });
     if (rows && firstPage()) {
       params.set("after", String(Math.max(0, ...ids.map(Number))));
+      // Documents added elsewhere appear only when they match the page's search and filters.
+      const shown = new URLSearchParams(window.location.search);
+      for (const name of FILTERS) {
+        if (shown.get(name)) params.set(name, shown.get(name));
+      }
     }
     try {
       const data = await requestJSON(`${statusSource.dataset.statusUrl}?${params}`);

@@ -1,4 +1,4 @@
-"""The detail page shows staff what the indexer made of a document."""
+"""The detail page shows a document's readers what the indexer made of it (Carol owns this one)."""
 
 from __future__ import annotations
 
