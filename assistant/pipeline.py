@@ -20,6 +20,7 @@ import moderation
 from assistant.citations import check_citations
 from assistant.models import Conversation, Message, ModerationEvent, Surface
 from assistant.prompting import QuestionTooLong, Turn, build_prompt, standalone_query
+from assistant.readable import history_for_reader
 from assistant.repetition import cut_loop, loop_start
 
 logger = logging.getLogger(__name__)
@@ -134,14 +135,18 @@ def _record_verdict(
     )
 
 
-def conversation_history(conversation: Conversation, limit: int = 6) -> list[Turn]:
-    """The last turns of a conversation, oldest first, skipping refusals."""
+def conversation_history(conversation: Conversation, *, user: Any, limit: int = 6) -> list[Turn]:
+    """The last turns of a conversation that `user` may still see, oldest first, skipping refusals.
+
+    Turns drawn from documents the asker can no longer read are left out (assistant.readable).
+    """
     rows = list(
         conversation.messages.exclude(status=Message.Status.REFUSED).order_by("-created_at", "-id")[
-            :limit
+            : limit * 2
         ]
     )
-    return [Turn(role=m.role, content=m.content) for m in reversed(rows)]
+    kept = history_for_reader(user, reversed(rows))[-limit:]
+    return [Turn(role=m.role, content=m.content) for m in kept]
 
 
 def conversation_start(*, user: Any, question: str, surface: str = Surface.WEB) -> Conversation:
@@ -189,17 +194,17 @@ def answer_stream(
     options = options or Options()
     started = time.monotonic()
     trace: dict[str, Any] = {"surface": surface, "question": question, "timings_ms": {}}
-    history = conversation_history(conversation)
+    history = conversation_history(conversation, user=user)
     last_question = (
         conversation.messages.filter(role=Message.Role.USER).order_by("-created_at", "-id").first()
     )
     if regenerate and last_question is not None and last_question.content == question:
         # The turn being replaced must not be history, or the follow-up rewrite would search for
         # the question twice and the model would see its own previous attempt.
-        while history and not (history[-1].role == "user" and history[-1].content == question):
-            history.pop()
-        if history:
-            history.pop()
+        for i in range(len(history) - 1, -1, -1):
+            if history[i].role == "user" and history[i].content == question:
+                del history[i:]
+                break
         question_message = last_question
     else:
         question_message = Message.objects.create(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,3 +22,24 @@ class EchoModel:
 
     def context_length(self) -> int:
         return 4096
+
+
+def readable_by_everyone(passages: Iterable[Any]) -> None:
+    """Org-wide document rows for the fake passages' document ids.
+
+    Stored answers are re-checked against the documents they drew on before they become history,
+    so a test about history needs those documents to exist and be readable.
+    """
+    from retrieval.models import Document
+
+    for p in passages:
+        Document.objects.get_or_create(
+            pk=p.document_id,
+            defaults={
+                "title": p.title,
+                "original_filename": f"{p.document_id}.md",
+                "sha256": f"{p.document_id:064d}",
+                "org_wide": True,
+                "principals": ["*"],
+            },
+        )

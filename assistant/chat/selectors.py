@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 
 from assistant.chat.markdown import render_markdown
 from assistant.models import Conversation, Feedback, Message
+from assistant.readable import ReadableAnswer, answers_for_reader
 
 NOT_FOUND = "No such conversation."
 
@@ -55,15 +56,19 @@ def last_question(conversation: Conversation) -> str:
 
 @dataclass(frozen=True)
 class ShownSource:
-    """A citation under an answer, with the link to its access-checked source view."""
+    """A citation under an answer, with the link to its access-checked source view.
+
+    A source the reader can no longer read shows only "Source no longer available" and no link.
+    """
 
     n: int
-    chunk_id: int
+    chunk_id: int | None
     title: str
     location: str
     snippet: str
     added: bool
     url: str
+    available: bool = True
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class ShownMessage:
     """A message as the chat page shows it."""
 
     message: Message
+    # The text the reader may see now (the stored one, or a notice when it was withheld).
+    content: str
     html: SafeString
     sources: list[ShownSource]
     rating: int | None
@@ -83,34 +90,48 @@ class ShownMessage:
 
 
 def shown_message(
-    message: Message, *, rating: int | None = None, comment: str = ""
+    message: Message, readable: ReadableAnswer, *, rating: int | None = None, comment: str = ""
 ) -> ShownMessage:
-    """One message rendered for the page (Markdown to safe HTML, sources with their links)."""
+    """One message rendered for the page from what its reader may see now (`readable`)."""
     anchor = f"m{message.pk}"
-    citations = message.citations if message.role == Message.Role.ASSISTANT else []
+    citations = readable.citations
     if message.role == Message.Role.ASSISTANT:
-        html = render_markdown(message.content, citations=citations, anchor=anchor)
+        html = render_markdown(readable.content, citations=citations, anchor=anchor)
     else:
         # Questions are shown as written; the template escapes them.
         html = SafeString("")
     sources = [
         ShownSource(
             n=int(c["n"]),
-            chunk_id=int(c["chunk_id"]),
+            chunk_id=int(c["chunk_id"]) if c.get("available") else None,
             title=str(c.get("title", "")),
             location=str(c.get("location", "")),
             snippet=str(c.get("snippet", "")),
             added=bool(c.get("added", False)),
-            url=reverse("source", args=[int(c["chunk_id"])]),
+            url=reverse("source", args=[int(c["chunk_id"])]) if c.get("available") else "",
+            available=bool(c.get("available")),
         )
         for c in citations
     ]
-    return ShownMessage(message=message, html=html, sources=sources, rating=rating, comment=comment)
+    return ShownMessage(
+        message=message,
+        content=readable.content,
+        html=html,
+        sources=sources,
+        rating=rating,
+        comment=comment,
+    )
+
+
+def message_for_reader(message: Message, user: Any) -> ShownMessage:
+    """One message as `user` may see it now."""
+    return shown_message(message, answers_for_reader(user, [message])[message.pk])
 
 
 def conversation_messages(conversation: Conversation, user: Any) -> list[ShownMessage]:
-    """Every message of a conversation, oldest first, with `user`'s feedback on each answer."""
+    """Every message of a conversation, oldest first, as `user` may see it now, with feedback."""
     messages = list(conversation.messages.order_by("created_at", "id"))
+    readable = answers_for_reader(user, messages)
     feedback = {
         f.message_id: f
         for f in Feedback.objects.filter(user_id=user.pk, message__conversation=conversation)
@@ -118,6 +139,7 @@ def conversation_messages(conversation: Conversation, user: Any) -> list[ShownMe
     return [
         shown_message(
             m,
+            readable[m.pk],
             rating=feedback[m.pk].rating if m.pk in feedback else None,
             comment=feedback[m.pk].comment if m.pk in feedback else "",
         )

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from assistant import pipeline
-from assistant.chat.selectors import conversation_for, last_question, shown_message
+from assistant.chat.selectors import conversation_for, last_question, message_for_reader
 from assistant.models import Conversation, Feedback, Message, Surface
 
 
@@ -51,7 +51,7 @@ def answer_events(
             elif event.type == "done":
                 message = Message.objects.get(pk=data["message_id"])
                 data["html"] = render_to_string(
-                    "chat/_message.html", {"m": shown_message(message), "last": True}
+                    "chat/_message.html", {"m": message_for_reader(message, user), "last": True}
                 )
             yield data
     finally:

@@ -6,7 +6,9 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
 
+from assistant.chat.selectors import conversation_for
 from assistant.models import Surface
 from assistant.pipeline import answer
 
@@ -20,6 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("question", help="the question, in quotes")
         parser.add_argument("--user", required=True, help="username whose access applies")
         parser.add_argument("--trace", action="store_true", help="also print the answer's trace")
+        parser.add_argument(
+            "--conversation",
+            type=int,
+            help="continue this conversation of USER (its turns are the history)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         User = get_user_model()
@@ -31,7 +38,17 @@ class Command(BaseCommand):
         if not question:
             raise CommandError("the question is empty")
 
-        result = answer(user=user, question=question, surface=Surface.CLI)
+        conversation = None
+        if options["conversation"] is not None:
+            try:
+                conversation = conversation_for(user, options["conversation"])
+            except Http404:
+                raise CommandError(
+                    f"{options['user']} has no conversation {options['conversation']}"
+                ) from None
+        result = answer(
+            user=user, question=question, conversation=conversation, surface=Surface.CLI
+        )
         self.stdout.write(self.style.MIGRATE_HEADING(f"Answer ({result.message.status}):"))
         self.stdout.write(result.text)
         if result.citations:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from inference import FakeChatModel
+from tests.doubles import readable_by_everyone
 
 # Planted in an HR-only document; it must never reach anyone outside HR.
 CANARY = "CANARY-PELICAN-7731"
@@ -120,5 +121,6 @@ def leave_passage(monkeypatch: pytest.MonkeyPatch) -> Any:
         dense_score=0.9,
         lexical_score=1.0,
     )
+    readable_by_everyone([found])
     monkeypatch.setattr(pipeline, "default_retriever", lambda *, user, query, k: [found])
     return found

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from assistant.pipeline import answer
+from tests.doubles import readable_by_everyone
 
 
 def test_a_follow_up_is_searched_together_with_the_previous_question(alice, model, retriever):
+    readable_by_everyone(retriever.passages)
     model.add_reply("Parental leave is 20 weeks [1].")
     model.add_reply("It can be split into three blocks [1].")
     first = answer(
