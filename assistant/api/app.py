@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from assistant.api import chat, current_token, documents, moderations
+from assistant.api import chat, conversations, current_token, documents, moderations
 from assistant.api.errors import install_error_handlers
 
 api = NinjaAPI(
@@ -26,4 +26,5 @@ install_error_handlers(api)
 api.add_router("/v1/", chat.router)
 api.add_router("/v1/", moderations.router)
 api.add_router("/api/documents", documents.router)
+api.add_router("/api/conversations", conversations.router)
 api.add_router("/api/tokens", current_token.router)
