@@ -13,12 +13,12 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from assistant.api.auth import token_auth, token_user
+from assistant.api.auth import chat_auth, token_user
 from assistant.chat.selectors import conversation_for, conversations_of
 from assistant.models import Conversation
 from assistant.readable import answers_for_reader
 
-router = Router(auth=token_auth, tags=["Conversations"])
+router = Router(auth=chat_auth, tags=["Conversations"])
 
 MAX_LIMIT = 100
 
