@@ -30,6 +30,10 @@ class IngestFailure(Exception):
     """The document cannot be ingested; the message is the reason shown to people."""
 
 
+class Superseded(Exception):
+    """A newer run has claimed the document (or it was re-queued or deleted): this run stops."""
+
+
 @dataclass(frozen=True)
 class PreparedDocument:
     """A document's chunks and their embeddings, ready to store."""
@@ -41,15 +45,23 @@ class PreparedDocument:
 def document_ingest(*, document_id: int) -> None:
     """Ingest one document end to end; a bad file ends `failed` with its reason."""
     document = document_claim(document_id=document_id)
-    if document is None:
-        return
+    if document is not None:
+        document_process(document=document)
+
+
+def document_process(*, document: Document) -> None:
+    """Take a claimed document through the pipeline; stops quietly once a newer run claimed it."""
+    document_id, run = document.pk, document.run
     try:
         prepared = document_prepare(document=document)
+    except Superseded:
+        logger.info("ingestion run %s of document %s was superseded", run, document_id)
+        return
     except (IngestFailure, ParseError) as error:
-        document_fail(document_id=document_id, reason=str(error))
+        document_fail(document_id=document_id, run=run, reason=str(error))
         return
     except FileNotFoundError:
-        document_fail(document_id=document_id, reason="The stored file is missing.")
+        document_fail(document_id=document_id, run=run, reason="The stored file is missing.")
         return
     except (OperationalError, InterfaceError, OSError):
         raise  # transient: the task retries with backoff
@@ -58,14 +70,15 @@ def document_ingest(*, document_id: int) -> None:
         logger.exception("ingesting document %s failed", document_id)
         document_fail(
             document_id=document_id,
+            run=run,
             reason=f"Ingestion failed unexpectedly ({type(error).__name__}: {error}).",
         )
         return
-    chunks_replace(document_id=document_id, prepared=prepared)
+    chunks_replace(document_id=document_id, prepared=prepared, run=run)
 
 
 def document_prepare(*, document: Document, sandbox: bool = True) -> PreparedDocument:
-    """Parse, chunk and embed a document's file, reporting progress as it goes."""
+    """Parse, chunk and embed a document's file, reporting progress; Superseded if overtaken."""
     drafts = document_chunk(document=document, sandbox=sandbox)
     _progress(document, stage=Document.Stage.EMBEDDING, done=0, total=len(drafts))
     texts = [embedding_text(document.title, d) for d in drafts]
@@ -129,12 +142,21 @@ def embedding_text(title: str, draft: ChunkDraft) -> str:
     return "\n".join(part for part in (title, draft.heading_path, draft.text) if part)
 
 
-def chunks_replace(*, document_id: int, prepared: PreparedDocument) -> bool:
-    """Swap a document's chunks for new ones in one transaction; False if it was not ours."""
+def chunks_replace(*, document_id: int, prepared: PreparedDocument, run: int | None = None) -> bool:
+    """Swap a document's chunks for new ones in one transaction; False if it was not ours.
+
+    `run` is the number the claim gave this run; None (tools that hold the document themselves)
+    accepts whichever run is current.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
-        # Deleted, re-queued or finished by another run meanwhile: leave it to that run.
-        if document is None or document.status != Document.Status.PROCESSING:
+        # Deleted, re-queued, finished or claimed by a newer run meanwhile: leave it to that run.
+        if (
+            document is None
+            or document.status != Document.Status.PROCESSING
+            or (run is not None and document.run != run)
+        ):
+            logger.info("ingestion run %s of document %s was superseded", run, document_id)
             return False
         version = document.version + 1
         with connection.cursor() as cursor:
@@ -171,19 +193,34 @@ def chunks_replace(*, document_id: int, prepared: PreparedDocument) -> bool:
     return True
 
 
-def document_fail(*, document_id: int, reason: str) -> None:
-    """Mark a document failed with a reason people can act on; its old chunks, if any, stay."""
-    logger.info("document %s failed: %s", document_id, reason)
-    Document.objects.filter(pk=document_id).update(
+def document_fail(*, document_id: int, reason: str, run: int | None = None) -> bool:
+    """Mark a document failed with a reason people can act on; its old chunks, if any, stay.
+
+    With `run`, only while that run still holds the document (False, and nothing written, once a
+    newer run claimed it or it left `processing`); without, whatever its state.
+    """
+    target = Document.objects.filter(pk=document_id)
+    if run is not None:
+        target = target.filter(run=run, status=Document.Status.PROCESSING)
+    failed = target.update(
         status=Document.Status.FAILED,
         error=reason[:2000],
         finished_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    if failed:
+        logger.info("document %s failed: %s", document_id, reason)
+    else:
+        logger.info("ingestion run %s of document %s was superseded", run, document_id)
+    return bool(failed)
 
 
 def document_claim(*, document_id: int) -> Document | None:
-    """Mark the document processing and count the attempt; None when there is nothing to do."""
+    """Mark the document processing under a new run number; None when there is nothing to do.
+
+    The returned document carries its `run`: every later write of this run names it, and stops
+    once another claim has moved the number on.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
         if document is None or document.status not in (
@@ -202,6 +239,7 @@ def document_claim(*, document_id: int) -> Document | None:
             document.save()
             return None
         document.attempts += 1
+        document.run += 1
         document.status = Document.Status.PROCESSING
         document.stage = Document.Stage.PARSING
         document.progress_done = document.progress_total = 0
@@ -226,7 +264,12 @@ def _progress(
         changes["progress_done"] = done
     if total is not None:
         changes["progress_total"] = total
-    Document.objects.filter(pk=document.pk).update(**changes)
+    current = Document.objects.filter(
+        pk=document.pk, run=document.run, status=Document.Status.PROCESSING
+    )
+    if not current.update(**changes):
+        # Stop at once rather than spend minutes embedding for chunks that would be refused.
+        raise Superseded(f"run {document.run} of document {document.pk} was superseded")
 
 
 def _megabytes(size: int) -> str:

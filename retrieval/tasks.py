@@ -27,18 +27,30 @@ TRANSIENT = (OperationalError, InterfaceError, OSError)
 )
 def ingest_document(self, document_id: int) -> None:  # type: ignore[no-untyped-def]
     """Ingest the document with this id."""
+    # The run this task claimed: giving up writes only while it still holds the document. None
+    # until claimed; a claim that failed leaves the document to the reconciler.
+    run: int | None = None
     try:
-        ingestion.document_ingest(document_id=document_id)
+        document = ingestion.document_claim(document_id=document_id)
+        if document is None:
+            return
+        run = document.run
+        ingestion.document_process(document=document)
     except SoftTimeLimitExceeded:
-        ingestion.document_fail(
-            document_id=document_id, reason="Ingestion took too long (over 14 minutes); gave up."
-        )
-    except TRANSIENT as error:
-        if self.request.retries >= self.max_retries:
+        if run is not None:
             ingestion.document_fail(
                 document_id=document_id,
-                reason=f"Ingestion kept failing ({type(error).__name__}: {error}); gave up.",
+                run=run,
+                reason="Ingestion took too long (over 14 minutes); gave up.",
             )
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            if run is not None:
+                ingestion.document_fail(
+                    document_id=document_id,
+                    run=run,
+                    reason=f"Ingestion kept failing ({type(error).__name__}: {error}); gave up.",
+                )
             return
         raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
 
