@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.models import Message
-from retrieval.access import documents_visible_to
+from retrieval.access import documents_visible_to, documents_visible_to_everyone
 
 SOURCE_GONE = "Source no longer available"
 ANSWER_WITHHELD = (
@@ -48,12 +48,23 @@ def answer_documents(message: Message) -> set[int]:
     return {int(d) for d in documents if isinstance(d, int)}
 
 
+class _Everyone:
+    """The readers of a shared place (a Slack channel): only what everyone may read."""
+
+    def __repr__(self) -> str:
+        return "EVERYONE"
+
+
+EVERYONE: Any = _Everyone()
+
+
 def readable_documents(user: Any, document_ids: Iterable[int]) -> set[int]:
-    """Those of `document_ids` that `user` may read now (one query)."""
+    """Those of `document_ids` that `user` (or EVERYONE) may read now, in one query."""
     ids = set(document_ids)
     if not ids:
         return set()
-    return set(documents_visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    visible = documents_visible_to_everyone() if user is EVERYONE else documents_visible_to(user)
+    return set(visible.filter(pk__in=ids).values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)

@@ -221,6 +221,11 @@ try:
             "task": "assistant.slack.tasks.reconcile_slack_events",
             "schedule": env.env_float("SLACK_RECONCILE_EVERY", 30.0),
         },
+        # Re-renders posted Slack replies after access changes no signal reported.
+        "slack-rerender": {
+            "task": "assistant.slack.tasks.rerender_slack_replies",
+            "schedule": env.env_float("SLACK_RERENDER_EVERY", 3600.0),
+        },
     }
 
     # --- Retrieval ------------------------------------------------------------------------

@@ -82,3 +82,8 @@ def chunk_visible_to(user: Any, chunk_id: int) -> Chunk:
     if chunk is None:
         raise Http404(NOT_FOUND)
     return chunk
+
+
+def documents_visible_to_everyone() -> QuerySet[Document]:
+    """Documents every signed-in person may read (org-wide): what a shared channel may see."""
+    return Document.objects.filter(principals__overlap=[ORG_WIDE])

@@ -7,3 +7,8 @@ class SlackConfig(AppConfig):
     name = "assistant.slack"
     label = "slack"
     verbose_name = "Slack"
+
+    def ready(self) -> None:
+        from assistant.slack import signals
+
+        signals.connect()

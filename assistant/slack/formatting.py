@@ -67,6 +67,9 @@ def source_url(chunk_id: int) -> str:
 def source_line(citation: dict[str, Any]) -> str:
     """One cited source as a Slack link: `[n] <url|title — location>`."""
     label = str(citation.get("title") or "Untitled")
+    if citation.get("chunk_id") is None:
+        # A source its readers lost (assistant.readable): its notice, and no link.
+        return f"[{int(citation['n'])}] {escape(label)}"
     if citation.get("location"):
         label = f"{label} — {citation['location']}"
     # `|` would not end the label, but `>` would end the link: escape() covers it.

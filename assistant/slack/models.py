@@ -84,6 +84,8 @@ class SlackEvent(models.Model):
     )
     # The reply's timestamp in Slack once posted: a retry after a later step fails never reposts it.
     reply_ts = models.CharField(max_length=32, blank=True)
+    # sha256 of the reply's text as last re-rendered for access (empty: as first posted).
+    reply_digest = models.CharField(max_length=64, blank=True)
     # A worker holds the event until then; a redelivery after a crash may take it over afterwards.
     claimed_until = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)

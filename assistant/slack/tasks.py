@@ -63,3 +63,11 @@ def slack_event_answer(self: Task, event_id: int) -> None:
 def reconcile_slack_events() -> list[int]:
     """Queue again the events unanswered for longer than SLACK_RECONCILE_AFTER seconds."""
     return slack_events_requeue_stuck(older_than=timedelta(seconds=settings.SLACK_RECONCILE_AFTER))
+
+
+@shared_task(queue="default", time_limit=600, soft_time_limit=570)
+def rerender_slack_replies(user_id: int | None = None) -> int:
+    """Edit posted replies whose readers lost (or regained) access to a source; how many."""
+    from assistant.slack.rerender import slack_replies_rerender
+
+    return slack_replies_rerender(user_id=user_id)
