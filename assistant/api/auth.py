@@ -64,11 +64,9 @@ def _scope_message(token: ApiToken, needed: tuple[str, ...], area: str) -> str:
 any_token_auth = TokenAuth()
 chat_auth = TokenAuth(Scope.CHAT, area="chat")
 documents_auth = TokenAuth(Scope.DOCUMENTS, area="documents")
-# What an endpoint of the product's own (/api/...) needs unless it names another scope.
-token_auth = chat_auth
 # Reading the documents one may read is part of chatting (which documents answers come from), and
 # part of managing them.
-documents_read_auth = TokenAuth(Scope.CHAT, Scope.DOCUMENTS, area="listing documents")
+documents_read_auth = TokenAuth(Scope.CHAT, Scope.DOCUMENTS, area="reading documents")
 
 
 def request_token(request: HttpRequest) -> ApiToken:
