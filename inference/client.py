@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
+import httpx2
 import openai
 from openai import Stream
 from openai.types.chat import ChatCompletionChunk
 
+from inference.deadline import DeadlineTransport, within
+
 DEFAULT_CONTEXT_LENGTH = 2048
+# Connecting gets at most this share of a request's time, so a connection that times out leaves
+# time for the one retry.
+CONNECT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,14 @@ def count_tokens(text: str) -> int:
 
 
 class InferenceClient:
-    """Chat with an OpenAI-compatible model server, with timeouts, retries and clear errors."""
+    """Chat with an OpenAI-compatible model server, with timeouts, retries and clear errors.
+
+    A request ends within `timeout` seconds whatever the server does (trickling bytes, sending
+    headers and then nothing), retries included; a streamed reply gets `timeout` seconds until its
+    first token and again after each token, so a long answer from a busy but working server is not
+    cut off. A request that fails before the server answers is retried `max_retries` times within
+    that time.
+    """
 
     def __init__(
         self,
@@ -51,7 +65,7 @@ class InferenceClient:
         api_key: str | None = None,
         model: str | None = None,
         timeout: float = 120.0,
-        max_retries: int = 2,
+        max_retries: int = 1,
     ) -> None:
         root = base_url.rstrip("/")
         self.base_url = root[: -len("/v1")] if root.endswith("/v1") else root
@@ -59,12 +73,15 @@ class InferenceClient:
         self._api_key = api_key
         self._model = model
         self._context_length: int | None = None
-        # The SDK retries connection errors, 408/409/429 and 5xx with backoff.
+        # The SDK retries connection errors, timeouts, 408/409/429 and 5xx with backoff; the
+        # deadline set around each call (`within`) bounds the retries too.
+        limits = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
         self._openai = openai.OpenAI(
             base_url=f"{self.base_url}/v1",
             api_key=api_key or "unused",
-            timeout=timeout,
+            timeout=httpx2.Timeout(timeout, connect=timeout * CONNECT_SHARE),
             max_retries=max_retries,
+            http_client=httpx2.Client(transport=DeadlineTransport(limits=limits)),
         )
 
     def chat(
@@ -80,7 +97,7 @@ class InferenceClient:
     ) -> Completion:
         """Generate a whole reply."""
         model = self.model_name()
-        with self._errors():
+        with self._errors(), within(self._deadline()):
             response = self._openai.chat.completions.create(
                 model=model,
                 messages=messages,  # type: ignore[arg-type]
@@ -114,7 +131,8 @@ class InferenceClient:
     ) -> Iterator[str]:
         """Yield the reply's text deltas; closing the iterator closes the HTTP stream."""
         model = self.model_name()
-        with self._errors():
+        deadline = self._deadline()
+        with self._errors(), within(deadline):
             # stream=True selects the streaming overload; the cast says so to the type checker.
             stream = cast(
                 "Stream[ChatCompletionChunk]",
@@ -130,19 +148,28 @@ class InferenceClient:
                     stream=True,
                 ),
             )
+        chunks = iter(stream)
         try:
-            with self._errors():
-                for chunk in stream:
-                    for choice in chunk.choices:
-                        if choice.delta.content:
-                            yield choice.delta.content
+            while True:
+                # The deadline is set around each read only: between reads this generator is
+                # suspended, and the caller's code must not run under it.
+                with self._errors(), within(deadline):
+                    chunk = next(chunks, None)
+                if chunk is None:
+                    return
+                for choice in chunk.choices:
+                    if choice.delta.content or choice.finish_reason:
+                        # Progress: keep-alive comments and empty events do not count.
+                        deadline = self._deadline()
+                    if choice.delta.content:
+                        yield choice.delta.content
         finally:
             # Closing the response makes the server see a disconnect and stop generating.
             stream.close()
 
     def models(self) -> list[str]:
         """Ids of the models the server offers."""
-        with self._errors():
+        with self._errors(), within(self._deadline()):
             return [m.id for m in self._openai.models.list().data]
 
     def health(self) -> bool:
@@ -183,7 +210,7 @@ class InferenceClient:
         return self._model
 
     def _fetch_context_length(self) -> int | None:
-        with self._errors():
+        with self._errors(), within(self._deadline()):
             entries = self._openai.models.list().data
         wanted = self._model
         for entry in entries:
@@ -199,6 +226,9 @@ class InferenceClient:
     def _errors(self) -> _ErrorTranslator:
         return _ErrorTranslator(self.base_url)
 
+    def _deadline(self) -> float:
+        return time.monotonic() + self.timeout
+
 
 class _ErrorTranslator:
     """Turns the SDK's exceptions into InferenceError with a message a person can act on."""
@@ -210,9 +240,14 @@ class _ErrorTranslator:
         return None
 
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        where = f"model server at {self.base_url}"
+        # Reading a stream raises httpx's own errors: the SDK wraps only the request itself.
+        if isinstance(exc, httpx2.TimeoutException):
+            raise InferenceError(f"{where} did not answer in time") from exc
+        if isinstance(exc, httpx2.HTTPError):
+            raise InferenceError(f"{where} broke off the reply: {exc}") from exc
         if exc is None or not isinstance(exc, openai.OpenAIError):
             return
-        where = f"model server at {self.base_url}"
         if isinstance(exc, openai.APITimeoutError):
             raise InferenceError(f"{where} did not answer in time") from exc
         if isinstance(exc, openai.APIConnectionError):
