@@ -17,7 +17,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Loose on purpose: servers and frameworks spell the scope and message types differently.
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 
 def _declared_length(scope: Scope) -> int | None:

@@ -53,7 +53,7 @@ def _redis() -> redis.Redis:
 
 
 def slot_seconds() -> float:
-    """How long a slot lives: longer than any answer can take (three model calls and the rest)."""
+    """How long a slot lives: longer than an answer takes (three model calls and the rest)."""
     return 3 * float(settings.INFERENCE_TIMEOUT) + 60
 
 
