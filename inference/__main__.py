@@ -28,6 +28,15 @@ KERNEL_THREADS_HELP = (
 
 
 def _serve(args: argparse.Namespace) -> int:
+    api_key = os.environ.get("INFERENCE_API_KEY", "").strip() or None
+    if api_key is None and os.environ.get("ASSISTANT_ENV") == "production":
+        # Checked before the model loads: without a key the server answers anyone who reaches it.
+        print(
+            "configuration error: INFERENCE_API_KEY must be set when ASSISTANT_ENV=production",
+            file=sys.stderr,
+        )
+        return 2
+
     import uvicorn
 
     from inference.engine import Engine
@@ -44,7 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
         decode_dtype=args.decode_dtype,
     )
     name = args.served_model_name or Path(args.model).resolve().name
-    app = create_app(engine, model_name=name, api_key=os.environ.get("INFERENCE_API_KEY") or None)
+    app = create_app(engine, model_name=name, api_key=api_key)
     print(
         f"serving {name} on http://{args.host}:{args.port}/v1"
         f" (prefill {engine.prefill_dtype}, decode weights {engine.decode_dtype})",
