@@ -7,7 +7,7 @@ case "$role" in
   web)
     python manage.py migrate --noinput
     exec uvicorn assistant.asgi:application --host 0.0.0.0 --port 8000 \
-      --workers "${WEB_WORKERS:-2}" --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}"
+      --workers "${WEB_WORKERS:-2}" --proxy-headers --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}"
     ;;
   worker)
     exec celery -A assistant worker -Q "${WORKER_QUEUES:-default,ingest}" \
