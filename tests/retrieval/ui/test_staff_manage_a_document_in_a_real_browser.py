@@ -1,4 +1,5 @@
-"""Carol manages a document in headless Chromium: upload, watch it become ready, restrict, delete.
+"""Carol manages a document in headless Chromium: upload, watch it become ready, restrict, see the
+access history, search, delete.
 
 Runs against the real web process and a real Celery worker, so the status she watches is the
 worker's own progress arriving through the page's polling, without a reload.
@@ -53,7 +54,9 @@ def test_staff_manage_a_document_in_a_real_browser(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            # One context, so that a second tab shares her session.
+            context = browser.new_context()
+            page = context.new_page()
             problems: list[str] = []
             page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
             page.on(
@@ -109,6 +112,24 @@ def test_staff_manage_a_document_in_a_real_browser(
             chunk_principals = list(document.chunks.values_list("principals", flat=True))
             assert chunk_principals
             assert all(sorted(p) == sorted(document.principals) for p in chunk_principals)
+
+            # In another tab (the list page must not reload): the history, and the search form.
+            other = context.new_page()
+            other.goto(f"{web_server}/documents/{document.pk}/")
+            history = other.locator("#history")
+            expect(history).to_contain_text("created")
+            expect(history).to_contain_text("changed")
+            expect(history.locator("tbody tr")).to_have_count(2)
+            # Carol uploaded it, so she is among its readers.
+            expect(other.locator("#passages")).to_contain_text("twenty-five days")
+            other.goto(f"{web_server}/documents/")
+            other.get_by_label("Search").fill("LEAVE")
+            other.get_by_role("button", name="Search").click()
+            expect(other.locator("tr[data-doc]", has_text="leave-policy.md")).to_have_count(1)
+            other.get_by_label("Search").fill("no such words")
+            other.get_by_role("button", name="Search").click()
+            expect(other.locator("#no-documents")).to_have_text("No documents match the search.")
+            other.close()
 
             page.once("dialog", lambda confirm: confirm.accept())
             row.get_by_role("button", name="Delete").click()
