@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
 
 from retrieval import selectors
@@ -128,7 +129,7 @@ class DocumentFilterForm(forms.Form):
             )
         return cleaned
 
-    def documents(self) -> Any:
+    def documents(self) -> QuerySet[Document]:
         """The filtered documents; call only once the form is valid."""
         data = self.cleaned_data
         return selectors.document_list(
