@@ -22,8 +22,13 @@ class DocumentAdmin(admin.ModelAdmin):
     list_display = ["title", "original_filename", "owner", "org_wide", "status", "stage", "version"]
     list_filter = ["status", "org_wide"]
     search_fields = ["title", "original_filename", "sha256"]
+    # Not the stored file: a link to it would offer the whole text to anyone who manages documents
+    # (media is never served, so it would also be a dead link).
+    exclude = ["file"]
     readonly_fields = [
-        f.name for f in Document._meta.get_fields() if f.concrete and not f.many_to_many
+        f.name
+        for f in Document._meta.get_fields()
+        if f.concrete and not f.many_to_many and f.name != "file"
     ]
     actions = ["reindex"]
 

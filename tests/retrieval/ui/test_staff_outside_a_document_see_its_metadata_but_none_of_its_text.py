@@ -59,6 +59,10 @@ def test_staff_outside_a_document_see_its_metadata_but_none_of_its_text(
         assert f'data-field="chunk_count">{document.chunk_count}<' in detail
         assert NOT_A_READER in detail
         assert 'class="chunk"' not in detail
+        # Nor a link to the stored file, which holds the whole text.
+        admin_page = bodies[f"admin {document.pk}"]
+        assert document.original_filename in admin_page
+        assert document.file.name not in admin_page
     assert appraisal.title in bodies["list"] and salaries.title in bodies["list"]
     assert salaries.original_filename in bodies["search"]
     status = {row["id"]: row for row in staff_client.get(pages["status"]).json()["documents"]}
