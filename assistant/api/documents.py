@@ -20,7 +20,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from assistant.api.auth import documents_auth, documents_read_auth, token_user
+from assistant.api.auth import (
+    documents_auth,
+    documents_read_auth,
+    token_may_manage_documents,
+    token_user,
+)
 from assistant.api.errors import ApiError
 from retrieval import access, selectors, services
 from retrieval.forms import DocumentFilterForm
@@ -172,7 +177,8 @@ NOT_A_READER = (
 
 
 def _is_manager(request: HttpRequest) -> bool:
-    return bool(token_user(request).is_staff)
+    # A staff member's chat-only token reads like anyone's: managing needs the documents scope.
+    return bool(token_user(request).is_staff) and token_may_manage_documents(request)
 
 
 def _require_manager(request: HttpRequest) -> None:
