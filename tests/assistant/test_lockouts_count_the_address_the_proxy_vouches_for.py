@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -15,7 +15,7 @@ from tests.conftest import PASSWORD, ROOT, child_env, free_port, stop_process, w
 
 
 @pytest.fixture
-def web_trusting(tmp_path) -> Iterator[callable]:  # type: ignore[valid-type]
+def web_trusting(tmp_path) -> Iterator[Callable[[str], str]]:  # type: ignore[no-untyped-def]
     """Start the real web process trusting forwarded headers from the given addresses only."""
     started: list[subprocess.Popen[bytes]] = []
 
