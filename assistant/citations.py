@@ -13,16 +13,20 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
+# A citation marker: "[3]", with the one white space before it that goes when it is removed.
+# Markers are read by `strip_markers`, a scan, so that nested brackets ("[[1]2]") cannot leave a
+# marker behind in the text.
 MARKER = re.compile(r"\s?\[(\d{1,2})\]")
 # A sentence ends at a line break, or at . ! or ? followed by white space, unless what follows
 # starts in lower case ("ZX Bank Ltd. won ...") or what precedes is a title or a Latin
 # abbreviation ("Dr. Rao", "e.g. Pune") or a list item's number at the start of a line ("1. ").
 _BREAK = re.compile(r"[.!?]\s+|\n+")
-_NOT_AN_END = re.compile(
-    r"(?:^|[\s(])(?:mr|mrs|ms|dr|prof|st|no|nos|vs|approx|rs|e\.g|i\.e|cf|fig)\.$"
-    r"|(?:^|\n)[ \t]*\d{1,2}\.$",
-    re.IGNORECASE,
+# Only the end of the sentence so far is read (a window of _ABBREVIATION_WINDOW characters), so a
+# long run of non-ends costs no re-reading; a line break stands for the start of the sentence.
+_ABBREVIATION = re.compile(
+    r"[\s(](?:mr|mrs|ms|dr|prof|st|no|nos|vs|approx|rs|e\.g|i\.e|cf|fig)\.$", re.IGNORECASE
 )
+_ABBREVIATION_WINDOW = 10
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOPWORDS = frozenset(
     (  # noqa: SIM905 - a word list reads best as text
@@ -102,12 +106,56 @@ def content_words(text: str) -> set[str]:
     }
 
 
+def strip_markers(text: str) -> tuple[str, list[int]]:
+    """`text` without its citation markers, and the numbers they cite, in order.
+
+    Brackets are matched as they close, so a marker inside another ("[[1]2]", "[[1]]") is read
+    too and the text left over never holds one.
+    """
+    kept: list[str] = []
+    numbers: list[int] = []
+    for char in text:
+        if char == "]":
+            digits = 0
+            while digits < 2 and len(kept) > digits and kept[-1 - digits].isdecimal():
+                digits += 1
+            if digits and len(kept) > digits and kept[-1 - digits] == "[":
+                numbers.append(int("".join(kept[-digits:])))
+                del kept[-digits - 1 :]
+                if kept and kept[-1].isspace():
+                    kept.pop()
+                continue
+        kept.append(char)
+    return "".join(kept), numbers
+
+
 def support(sentence: str, passage_text: str) -> float:
     """Share of the sentence's content words found in the passage (0..1)."""
-    words = content_words(MARKER.sub("", sentence))
+    return _support(content_words(strip_markers(sentence)[0]), content_words(passage_text))
+
+
+def _support(words: set[str], passage_words: set[str]) -> float:
     if not words:
         return 1.0
-    return len(words & content_words(passage_text)) / len(words)
+    return len(words & passage_words) / len(words)
+
+
+def _not_an_end(text: str, start: int, end: int) -> bool:
+    """Whether the stop at `end - 1` ends no sentence: a title, an abbreviation, a list number."""
+    window = max(start, end - _ABBREVIATION_WINDOW)
+    if _ABBREVIATION.search(("\n" if window == start else "") + text[window:end]):
+        return True
+    # A list item's number ("12.") with only spaces or tabs before it on its line.
+    if text[end - 1] != ".":
+        return False
+    position = end - 1
+    while position > start and end - 1 - position < 2 and text[position - 1].isdecimal():
+        position -= 1
+    if position == end - 1:
+        return False
+    while position > start and text[position - 1] in " \t":
+        position -= 1
+    return position == start or text[position - 1] == "\n"
 
 
 def split_sentences(text: str) -> list[tuple[str, str]]:
@@ -120,7 +168,7 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
         else:
             end = match.start() + 1  # the stop stays with its sentence
             following = text[match.end() : match.end() + 1]
-            if following.islower() or _NOT_AN_END.search(text[start:end]):
+            if following.islower() or _not_an_end(text, start, end):
                 continue
         pairs.append((text[start:end], text[end : match.end()]))
         start = match.end()
@@ -132,6 +180,7 @@ def _attribute(
     sentence: str,
     by_number: dict[int, PassageLike],
     *,
+    passage_words: dict[int, set[str]],
     cited: set[int],
     relevance: dict[int, float],
     main_document: int | None = None,
@@ -143,7 +192,8 @@ def _attribute(
     DOCUMENT_MARGIN of the best; otherwise, among those within RANK_MARGIN of the best, passages
     already cited in this answer come first, then the best-ranked one.
     """
-    scores = {n: support(sentence, shown_text(p)) for n, p in by_number.items()}
+    words = content_words(sentence)
+    scores = {n: _support(words, passage_words[n]) for n in by_number}
     supporting = {n: score for n, score in scores.items() if score >= SUPPORT_THRESHOLD}
     if not supporting:
         return None
@@ -166,7 +216,7 @@ def _attribute(
 def main_document(answer: str, passages: list[PassageLike], *, question: str = "") -> int | None:
     """The document whose passages hold the largest share of the answer's content words, plus
     QUESTION_WEIGHT times the share of the question's; ties go to the best-ranked document."""
-    answer_words = content_words(MARKER.sub("", answer))
+    answer_words = content_words(strip_markers(answer)[0])
     question_words = content_words(question)
     words: dict[int, set[str]] = {}
     for passage in passages:
@@ -193,29 +243,35 @@ def check_citations(
     the question best: generic sentences ("ZX Bank offers loans") match many documents equally.
     """
     by_number = {index + 1: passage for index, passage in enumerate(passages)}
+    # Each passage's words are read once, not once per sentence of the answer.
+    passage_words = {n: content_words(shown_text(p)) for n, p in by_number.items()}
+    question_words = content_words(strip_markers(question)[0])
     relevance = (
-        {n: support(question, shown_text(p)) for n, p in by_number.items()} if question else {}
+        {n: _support(question_words, words) for n, words in passage_words.items()}
+        if question
+        else {}
     )
     main = main_document(answer, passages, question=question)
     used: dict[int, float] = {}
     by_model: set[int] = set()
     removed: list[dict[str, object]] = []
-    out: list[str] = []
+    # (text before the markers, numbers of the passages cited, text after them) per sentence.
+    out: list[tuple[str, list[int], str]] = []
 
     for sentence, separator in split_sentences(answer):
         if not sentence.strip():
-            out.append(sentence + separator)
+            out.append((sentence + separator, [], ""))
             continue
-        numbers = [int(m.group(1)) for m in MARKER.finditer(sentence)]
-        bare = MARKER.sub("", sentence).rstrip()
-        checked = len(content_words(bare)) >= MIN_CHECKED_WORDS
+        bare, numbers = strip_markers(sentence)
+        bare = bare.rstrip()
+        words = content_words(bare)
+        checked = len(words) >= MIN_CHECKED_WORDS
         kept: list[int] = []
         for n in dict.fromkeys(numbers):
-            passage = by_number.get(n)
-            if passage is None:
+            if n not in by_number:
                 removed.append({"n": n, "reason": "no such source"})
                 continue
-            score = support(bare, shown_text(passage))
+            score = _support(words, passage_words[n])
             if score >= SUPPORT_THRESHOLD:
                 kept.append(n)
                 by_model.add(n)
@@ -226,22 +282,25 @@ def check_citations(
                 )
         if not kept and checked and by_number:
             attributed = _attribute(
-                bare, by_number, cited=set(used), relevance=relevance, main_document=main
+                bare,
+                by_number,
+                passage_words=passage_words,
+                cited=set(used),
+                relevance=relevance,
+                main_document=main,
             )
             if attributed is not None:
                 kept.append(attributed[0])
                 used[attributed[0]] = max(used.get(attributed[0], 0.0), attributed[1])
-        trailing = re.match(r"^(.*?)([.!?]*)$", bare, re.S)
-        assert trailing is not None
-        body, punct = trailing.group(1), trailing.group(2)
-        markers = "".join(f" [{n}]" for n in kept)
-        out.append(f"{body}{markers}{punct}{separator}")
+        body = bare.rstrip(".!?")
+        out.append((body, kept, bare[len(body) :] + separator))
 
     # Number the kept sources 1..k in order of first use, so the reader never sees gaps like [5].
-    joined = "".join(out)
-    order = list(dict.fromkeys(int(m.group(1)) for m in MARKER.finditer(joined)))
+    order = list(dict.fromkeys(n for _, kept, _ in out for n in kept))
     renumber = {old: new for new, old in enumerate(order, start=1)}
-    text = MARKER.sub(lambda m: f" [{renumber[int(m.group(1))]}]", joined)
+    text = "".join(
+        body + "".join(f" [{renumber[n]}]" for n in kept) + rest for body, kept, rest in out
+    )
     citations = [
         Citation(
             n=renumber[old],
