@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync
 from assistant import pipeline
 from inference import FakeChatModel
 from retrieval.search import Passage
+from tests.doubles import readable_by_everyone
 
 LEAVE = "Every employee may take 20 weeks of fully paid parental leave after a birth or adoption."
 
@@ -58,9 +59,11 @@ def model(monkeypatch: pytest.MonkeyPatch) -> FakeChatModel:
 
 
 @pytest.fixture
-def retriever(monkeypatch: pytest.MonkeyPatch) -> FakeRetriever:
-    """The retriever every answer of this test gets; it finds the leave passage."""
+def retriever(monkeypatch: pytest.MonkeyPatch, db: None) -> FakeRetriever:
+    """The retriever every answer of this test gets; it finds the leave passage (org-wide)."""
     fake = FakeRetriever([passage(1)])
+    # Stored answers are shown only while their documents may be read: the document must exist.
+    readable_by_everyone(fake.passages)
     monkeypatch.setattr(pipeline, "default_retriever", fake)
     return fake
 
