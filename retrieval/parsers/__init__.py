@@ -53,7 +53,8 @@ class Format:
     name: str
     module: str
     content_type: str
-    # Container and binary formats go through third-party C code: parse them in the sandbox.
+    # Every format is parsed in the sandbox: container and binary formats go through third-party
+    # C code, and even plain text can be large enough to exhaust a worker's memory.
     sandboxed: bool = True
 
 
@@ -76,10 +77,10 @@ FORMATS: dict[str, Format] = {
     ),
     ".html": Format("HTML", "retrieval.parsers.html", "text/html"),
     ".htm": Format("HTML", "retrieval.parsers.html", "text/html"),
-    ".md": Format("Markdown", "retrieval.parsers.markdown", "text/markdown", sandboxed=False),
-    ".markdown": Format("Markdown", "retrieval.parsers.markdown", "text/markdown", sandboxed=False),
-    ".txt": Format("text", "retrieval.parsers.plaintext", "text/plain", sandboxed=False),
-    ".text": Format("text", "retrieval.parsers.plaintext", "text/plain", sandboxed=False),
+    ".md": Format("Markdown", "retrieval.parsers.markdown", "text/markdown"),
+    ".markdown": Format("Markdown", "retrieval.parsers.markdown", "text/markdown"),
+    ".txt": Format("text", "retrieval.parsers.plaintext", "text/plain"),
+    ".text": Format("text", "retrieval.parsers.plaintext", "text/plain"),
     ".eml": Format("email", "retrieval.parsers.eml", "message/rfc822"),
 }
 
