@@ -9,15 +9,17 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
+from retrieval.parsers.markdown import link_labels
+
 # Slack reads <...> as links and mentions and &...; as entities: only these three must be escaped.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
+# Answers are untrusted text: each pattern here runs in linear time, and headings are found by a
+# scan (`_bold_headings`).
 _BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__", re.DOTALL)
-_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
-# Links written by the model are shown as their label only: a generated URL could carry data
-# elsewhere when clicked or unfurled.
-_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
+# A bullet's indent: white space other than line breaks, so that no two lines' starts compete
+# for the same blank lines.
+_BULLET = re.compile(r"^([^\S\n]*)[-*+]\s+", re.MULTILINE)
 
 _SLACK_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -52,11 +54,100 @@ def escape(text: str) -> str:
 
 def markdown_to_mrkdwn(text: str) -> str:
     """The model's Markdown in Slack's dialect: *bold*, no headings, no foreign links."""
-    text = _MARKDOWN_LINK.sub(lambda m: m.group(1), text)
+    # Links written by the model are shown as their label only: a generated URL could carry data
+    # elsewhere when clicked or unfurled.
+    text = link_labels(text, images=True)
     text = escape(text)
-    text = _HEADING.sub(lambda m: f"*{m.group(1)}*", text)
+    text = _bold_headings(text)
     text = _BOLD.sub(lambda m: f"*{m.group(1) or m.group(2)}*", text)
     return _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
+
+
+def _bold_headings(text: str) -> str:
+    r"""Each heading (a line starting with one to six "#" and white space) as a bold line.
+
+    This does what `re.sub(r"^#{1,6}\s+(.+?)\s*#*$", r"*\1*", text, flags=re.MULTILINE)` did,
+    closing hashes and the blank lines after a heading included, in one pass: the pattern
+    re-read the white space after every character of a title.
+    """
+    out: list[str] = []
+    done = line = 0
+    while line < len(text):
+        heading = _heading_at(text, line) if text[line] == "#" else None
+        if heading is not None:
+            title, end = heading
+            out.append(text[done:line])
+            out.append(f"*{title}*")
+            done = line = end
+        next_break = text.find("\n", line)
+        if next_break < 0:
+            break
+        line = next_break + 1
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _heading_at(text: str, start: int) -> tuple[str, int] | None:
+    """(title, end of the heading) for a heading starting at `start`, if one does."""
+    size = len(text)
+    hashes = _run_end(text, start, "#")
+    if hashes - start > 6:
+        return None
+    title_start = _space_end(text, hashes)
+    if title_start == hashes:
+        return None
+    if title_start == size:
+        # Only white space follows: the title is its last character that is not a line break.
+        title_start = size - 1
+        while title_start > hashes and text[title_start] == "\n":
+            title_start -= 1
+        if title_start == hashes:
+            return None
+        title_end = title_start + 1
+    else:
+        title_end = title_start + 1
+        while title_end < size and text[title_end] != "\n":
+            if text[title_end].isspace():
+                after = _space_end(text, title_end)
+                if "\n" in text[title_end:after] or _closes_line(text, after):
+                    break
+                title_end = after
+            elif text[title_end] == "#":
+                if _closes_line(text, title_end):
+                    break
+                title_end = _run_end(text, title_end, "#")
+            else:
+                title_end += 1
+    # What follows the title: white space, closing hashes and the end of a line, as much of it
+    # as a greedy match takes.
+    after = _space_end(text, title_end)
+    if after == size:
+        end = size
+    elif _closes_line(text, after):
+        end = _run_end(text, after, "#")
+    else:
+        end = text.rfind("\n", title_end, after)
+    return text[title_start:title_end], end
+
+
+def _run_end(text: str, start: int, char: str) -> int:
+    end = start
+    while end < len(text) and text[end] == char:
+        end += 1
+    return end
+
+
+def _space_end(text: str, start: int) -> int:
+    end = start
+    while end < len(text) and text[end].isspace():
+        end += 1
+    return end
+
+
+def _closes_line(text: str, start: int) -> bool:
+    # The end of the text, or a run of "#" that reaches the end of its line.
+    end = _run_end(text, start, "#")
+    return end == len(text) or (end > start and text[end] == "\n")
 
 
 def source_url(chunk_id: int) -> str:
