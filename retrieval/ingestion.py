@@ -71,7 +71,9 @@ def document_process(*, document: Document) -> None:
         document_fail(
             document_id=document_id,
             run=run,
-            reason=f"Ingestion failed unexpectedly ({type(error).__name__}: {error}).",
+            # The exception's text may quote the document, and staff who are not its readers see
+            # this reason: the text goes to the server log only.
+            reason=f"Ingestion failed unexpectedly ({type(error).__name__}; see the server log).",
         )
         return
     chunks_replace(document_id=document_id, prepared=prepared, run=run)
