@@ -1,12 +1,19 @@
-"""PII and secret detection: patterns narrowed by validators (Luhn, mod-97, checksums)."""
+"""PII and secret detection: patterns narrowed by validators (Luhn, mod-97, checksums).
+
+Every pattern runs in linear time on any text: where a regex would re-read the rest of a run of
+characters from each of its positions (an e-mail's local part, a secret's name, a private key
+without its end line), the match is found by a scan that reads each character a bounded number
+of times and returns exactly what the regex in its docstring would.
+"""
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from moderation.verdict import PiiSpan
@@ -90,38 +97,125 @@ def _secret_assignment_valid(match: str) -> bool:
     return len(value) >= 16 and shannon_entropy(value) >= 3.5
 
 
+# A finder yields the (start, end) of each match, left to right, without overlaps.
+Finder = Callable[[str], Iterator[tuple[int, int]]]
+
+
 @dataclass(frozen=True)
 class PiiPattern:
-    """One kind of PII: a pattern and an optional validator that removes false matches."""
+    """One kind of PII: a pattern (or a finder) and an optional validator of its matches."""
 
     kind: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | Finder
     validator: Callable[[str], bool] | None = None
+
+    def spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """(start, end) of each match in `text`, left to right."""
+        if isinstance(self.pattern, re.Pattern):
+            return (match.span() for match in self.pattern.finditer(text))
+        return self.pattern(text)
+
+
+def _is_word(text: str, position: int) -> bool:
+    # What \w matches: str.isalnum() or "_"; outside the text counts as not a word character.
+    if not 0 <= position < len(text):
+        return False
+    char = text[position]
+    return char.isalnum() or char == "_"
+
+
+def _boundary(text: str, position: int) -> bool:
+    """Whether \b matches at `position`."""
+    return _is_word(text, position - 1) != _is_word(text, position)
+
+
+def _first_boundary(text: str, start: int, end: int) -> int | None:
+    return next((i for i in range(start, end) if _boundary(text, i)), None)
+
+
+_KEY_BEGIN = re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")
+_KEY_END = re.compile(r"-----END (?:[A-Z]+ )*PRIVATE KEY-----")
+
+
+def _private_keys(text: str) -> Iterator[tuple[int, int]]:
+    r"""`-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----`.
+
+    As a regex, every begin line without an end line re-reads the rest of the text.
+    """
+    position = 0
+    while (begin := _KEY_BEGIN.search(text, position)) is not None:
+        end = _KEY_END.search(text, begin.end())
+        if end is None:
+            return  # no end line after this begin line, so none after any later one
+        yield begin.start(), end.end()
+        position = end.end()
+
+
+_LOCAL_PART = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_DOMAIN = re.compile(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
+
+
+def _emails(text: str) -> Iterator[tuple[int, int]]:
+    r"""`\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b`, from each "@" outwards.
+
+    As a regex, every word boundary in a long run of local-part characters with no "@" after it
+    re-reads the rest of the run.
+    """
+    position = 0
+    at = text.find("@")
+    while at >= 0:
+        local = at
+        while local > position and text[local - 1] in _LOCAL_PART:
+            local -= 1
+        start = _first_boundary(text, local, at)
+        domain = _DOMAIN.match(text, at + 1) if start is not None else None
+        if start is not None and domain is not None:
+            yield start, domain.end()
+            position = domain.end()
+            at = text.find("@", position)
+        else:
+            at = text.find("@", at + 1)
+
+
+_SECRET_NAME_RUN = re.compile(r"[\w.-]+")
+_SECRET_WORD = re.compile(r"(?i)api[_-]?key|secret|token|passw(?:or)?d|pwd|access[_-]?key")
+_SECRET_VALUE = re.compile(r"(?i)\s*[:=]\s*['\"]?[A-Za-z0-9_\-+/=.]{16,}['\"]?")
+
+
+def _secret_assignments(text: str) -> Iterator[tuple[int, int]]:
+    r"""`(?i)\b[\w.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|pwd|access[_-]?key)[\w.-]*`
+    `\s*[:=]\s*['"]?[A-Za-z0-9_\-+/=.]{16,}['"]?`, one run of name characters at a time.
+
+    As a regex, every word boundary in a long name ("token.token.token...") re-reads the rest
+    of it. A match starts at the first word boundary of a name that holds one of the words and
+    is followed by a value, so each name is read once.
+    """
+    position = 0
+    while (name := _SECRET_NAME_RUN.search(text, position)) is not None:
+        start = _first_boundary(text, name.start(), name.end())
+        value = _SECRET_VALUE.match(text, name.end())
+        if (
+            start is not None
+            and value is not None
+            and _SECRET_WORD.search(text, start, name.end()) is not None
+        ):
+            yield start, value.end()
+            position = value.end()
+        else:
+            position = name.end()
 
 
 # Order matters when spans overlap: earlier, more specific kinds win.
 PATTERNS: tuple[PiiPattern, ...] = (
-    PiiPattern(
-        "SECRET",
-        re.compile(
-            r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z]+ )*PRIVATE KEY-----"
-        ),
-    ),
+    PiiPattern("SECRET", _private_keys),
     PiiPattern("SECRET", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     PiiPattern("SECRET", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b")),
     PiiPattern("SECRET", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{40,255}\b")),
     PiiPattern("SECRET", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
     PiiPattern("SECRET", re.compile(r"\bsk-(?:proj-|live-|test-)?[A-Za-z0-9_-]{20,}\b")),
     PiiPattern("SECRET", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    PiiPattern(
-        "SECRET",
-        re.compile(
-            r"(?i)\b[\w.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|pwd|access[_-]?key)[\w.-]*"
-            r"\s*[:=]\s*['\"]?[A-Za-z0-9_\-+/=.]{16,}['\"]?"
-        ),
-        _secret_assignment_valid,
-    ),
-    PiiPattern("EMAIL", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")),
+    PiiPattern("SECRET", _secret_assignments, _secret_assignment_valid),
+    PiiPattern("EMAIL", _emails),
     PiiPattern(
         "IBAN",
         re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
@@ -150,16 +244,22 @@ PATTERNS: tuple[PiiPattern, ...] = (
 
 def find_pii(text: str, patterns: Iterable[PiiPattern] = PATTERNS) -> tuple[PiiSpan, ...]:
     """All non-overlapping PII spans in a text, sorted by position."""
+    # The spans taken so far, sorted by start; they never overlap, so a new span can only
+    # overlap its neighbours in that order (a scan of all of them made many matches quadratic).
     taken: list[PiiSpan] = []
+    starts: list[int] = []
     for pii in patterns:
-        for match in pii.pattern.finditer(text):
-            if pii.validator is not None and not pii.validator(match.group()):
+        for start, end in pii.spans(text):
+            if pii.validator is not None and not pii.validator(text[start:end]):
                 continue
-            span = PiiSpan(match.start(), match.end(), pii.kind)
-            if any(span.start < t.end and t.start < span.end for t in taken):
+            index = bisect.bisect_left(starts, start)
+            if index > 0 and taken[index - 1].end > start:
                 continue
-            taken.append(span)
-    return tuple(sorted(taken, key=lambda s: s.start))
+            if index < len(taken) and taken[index].start < end:
+                continue
+            taken.insert(index, PiiSpan(start, end, pii.kind))
+            starts.insert(index, start)
+    return tuple(taken)
 
 
 def redact(text: str, spans: Iterable[PiiSpan]) -> str:

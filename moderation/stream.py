@@ -9,8 +9,9 @@ from moderation.policy import Policy
 from moderation.verdict import Action, Stage, Verdict
 
 # A sentence ends at . ! ? or … followed by whitespace (so "e.g.x" and "jo.doe@x.com" do not
-# split), or at a line break.
-_BOUNDARY = re.compile(r"[.!?…]+[\"')\]]*\s+|\n")
+# split), or at a line break. A run of stops is only tried from its first character: from each
+# of them, a long run with no white space after it would be read again to its end.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[\"')\]]*\s+|\n")
 # Text with no boundary is still checked once it grows this long, so a model that never
 # ends a sentence cannot stream unchecked.
 MAX_PENDING = 600
