@@ -79,16 +79,19 @@ def _integer(raw: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _phrase_length(ids: list[int], *, repeats: int, min_words: int) -> int | None:
-    """The word count of a phrase said `repeats` times at the end of `ids`, if there is one."""
+def _phrase_length(ids: list[int], size: int, *, repeats: int, min_words: int) -> int | None:
+    """The word count of a phrase said `repeats` times at the end of `ids[:size]`, if any."""
     for n in range(1, MAX_PHRASE_WORDS + 1):
         need = n * repeats
-        if len(ids) < need:
+        if size < need:
             break
-        tail = ids[-need:]
-        if sum(1 for word in tail[:n] if word != _BLANK and word != _COUNTED) < min_words:
+        # A phrase said again and again is periodic: most lengths fail on the last word already.
+        if ids[size - 1] != ids[size - 1 - n]:
             continue
-        if all(tail[i] == tail[i % n] for i in range(n, need)):
+        first = size - need
+        if sum(1 for i in range(first, first + n) if ids[i] not in (_BLANK, _COUNTED)) < min_words:
+            continue
+        if all(ids[i] == ids[i - n] for i in range(first + n, size)):
             return n
     return None
 
@@ -241,7 +244,7 @@ class LoopDetector:
                 (exact, REPEATS, 1, "exact"),
                 (template, TEMPLATE_REPEATS, TEMPLATE_MIN_WORDS, "template"),
             ):
-                n = _phrase_length(ids[: len(ids) - drop], repeats=repeats, min_words=min_words)
+                n = _phrase_length(ids, len(ids) - drop, repeats=repeats, min_words=min_words)
                 if n is not None:
                     return self._phrase_start(n, repeats, kind, last.get(kind), drop)
         if self._repeated_sentence is not None:
