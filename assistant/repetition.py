@@ -100,7 +100,8 @@ class LoopDetector:
     """Finds where an answer starts repeating itself, fed piece by piece as it streams.
 
     `feed` returns where the loop begins (what to cut from) once there is one, and from then on
-    always that. For a whole text, `loop_start` gives the same answer in one call.
+    always that: what `loop_start` says of the text so far, except that an unfinished last word
+    longer than MAX_PENDING_WORD is judged once it is finished.
     """
 
     def __init__(self) -> None:
