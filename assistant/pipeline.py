@@ -21,7 +21,7 @@ from assistant.citations import check_citations
 from assistant.models import Conversation, Message, ModerationEvent, Surface
 from assistant.prompting import QuestionTooLong, Turn, build_prompt, standalone_query
 from assistant.readable import history_for_reader
-from assistant.repetition import cut_loop, loop_start
+from assistant.repetition import LoopDetector, cut_loop
 
 logger = logging.getLogger(__name__)
 
@@ -320,6 +320,8 @@ def answer_stream(
                 temperature=options.temperature,
                 frequency_penalty=options.frequency_penalty,
             )
+            # Reads each piece once: re-checking the whole answer per token was quadratic.
+            loops = LoopDetector()
             for delta in stream:
                 if first_token_at is None:
                     first_token_at = time.monotonic()
@@ -330,7 +332,7 @@ def answer_stream(
                     yield Event("delta", {"text": safe})
                 if guard.blocked:
                     break
-                if loop_start("".join(generated)) is not None:
+                if loops.feed(delta) is not None:
                     # The model repeats itself; closing the stream below stops it.
                     trace["stopped"] = "the answer started repeating itself"
                     break
