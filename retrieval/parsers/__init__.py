@@ -7,6 +7,7 @@ The registry names modules by dotted path and imports them only when a file of t
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,6 +15,18 @@ from typing import Any, Protocol
 
 class ParseError(Exception):
     """The file cannot be turned into text; the message is shown to the uploader as is."""
+
+
+def damaged(what: str, error: BaseException) -> ParseError:
+    """A ParseError for a file a library could not read, naming the library's error type only.
+
+    The library's message may quote the file (a bad cell, a tag, a name), and the reason is shown
+    to staff who may not read the document: the message goes to the server log instead.
+    """
+    logging.getLogger(__name__).warning(
+        "cannot read a %s: %s: %s", what, type(error).__name__, error
+    )
+    return ParseError(f"The {what} is damaged and cannot be read ({type(error).__name__}).")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from retrieval.parsers import ParseError, Section
+from retrieval.parsers import Section, damaged
 from retrieval.parsers.zipguard import check_archive, max_uncompressed
 
 HEADING = re.compile(r"^(?:heading|überschrift|titre)\s*(\d)$", re.IGNORECASE)
@@ -20,7 +20,7 @@ def parse(path: Path) -> list[Section]:
     try:
         document = docx.Document(str(path))
     except Exception as error:
-        raise ParseError(f"The DOCX is damaged and cannot be read ({error}).") from None
+        raise damaged("DOCX", error) from None
 
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []

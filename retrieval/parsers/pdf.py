@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.parsers import ParseError, Section
+from retrieval.parsers import ParseError, Section, damaged
 
 
 def parse(path: Path) -> list[Section]:
@@ -22,7 +22,7 @@ def parse(path: Path) -> list[Section]:
             raise ParseError(
                 "The PDF is encrypted with a password; upload an unprotected copy."
             ) from None
-        raise ParseError(f"The PDF is damaged and cannot be read ({error}).") from None
+        raise damaged("PDF", error) from None
     sections = []
     try:
         for number in range(len(pdf)):

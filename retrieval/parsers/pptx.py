@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from retrieval.parsers import ParseError, Section
+from retrieval.parsers import Section, damaged
 from retrieval.parsers.zipguard import check_archive, max_uncompressed
 
 
@@ -17,7 +17,7 @@ def parse(path: Path) -> list[Section]:
     try:
         presentation = Presentation(str(path))
     except Exception as error:
-        raise ParseError(f"The PPTX is damaged and cannot be read ({error}).") from None
+        raise damaged("PPTX", error) from None
     sections = []
     for number, slide in enumerate(presentation.slides, start=1):
         title_shape = slide.shapes.title

@@ -8,6 +8,7 @@ sections as JSON. A crash, a timeout or an exhausted limit ends only the child.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import signal
@@ -16,6 +17,8 @@ import sys
 from pathlib import Path
 
 from retrieval.parsers import FORMATS, Format, ParseError, Section, parse_in_process
+
+logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 EXIT_MEMORY = 3
@@ -57,9 +60,16 @@ def parse_sandboxed(
     try:
         reply = json.loads(done.stdout)
     except ValueError:
-        tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        raise ParseError(f"The {fmt.name} parser failed: {tail[0][:300]}") from None
+        # The parser's output may quote the file: it goes to the server log, not the reason.
+        logger.warning(
+            "the %s parser failed: %s", fmt.name, done.stderr.decode(errors="replace")[-2000:]
+        )
+        raise ParseError(f"The {fmt.name} parser failed on this file.") from None
     if "error" in reply:
+        if done.stderr:
+            logger.warning(
+                "the %s parser: %s", fmt.name, done.stderr.decode(errors="replace")[-2000:]
+            )
         raise ParseError(str(reply["error"]))
     return [Section.from_json(item) for item in reply["sections"]]
 
@@ -88,7 +98,17 @@ def main(argv: list[str]) -> int:
     except RecursionError:
         reply = {"error": f"The {fmt.name} is nested too deeply to read."}
     except Exception as error:
-        reply = {"error": f"The {fmt.name} cannot be read ({type(error).__name__}: {error})"[:500]}
+        # libxml2 reports running out of memory as its own errors ("XPathEvalError: unknown
+        # error"): a child that cannot find a few more megabytes right after such an error hit
+        # its memory limit.
+        try:
+            bytearray(16 * 1024 * 1024)
+            detail = f"{type(error).__name__}: {error}"[:2000]
+        except MemoryError:
+            return EXIT_MEMORY
+        # The message may quote the file; the parent logs the child's stderr, not the reason.
+        print(detail, file=sys.stderr)
+        reply = {"error": f"The {fmt.name} cannot be read ({type(error).__name__})."}
     try:
         sys.stdout.write(json.dumps(reply))
     except MemoryError:

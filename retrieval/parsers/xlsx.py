@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.parsers import ParseError, Section
+from retrieval.parsers import Section, damaged
 from retrieval.parsers.zipguard import check_archive, max_uncompressed
 
 
@@ -16,7 +16,7 @@ def parse(path: Path) -> list[Section]:
     try:
         workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
     except Exception as error:
-        raise ParseError(f"The XLSX is damaged and cannot be read ({error}).") from None
+        raise damaged("XLSX", error) from None
     sections = []
     try:
         for sheet in workbook.worksheets:

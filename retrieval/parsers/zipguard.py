@@ -6,7 +6,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from retrieval.parsers import ParseError
+from retrieval.parsers import ParseError, damaged
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_ENTRIES = 10_000
@@ -55,7 +55,7 @@ def check_archive(path: Path, *, what: str, required: str, max_bytes: int) -> No
                         if actual > max_bytes:
                             raise ParseError(_too_big(what, actual, max_bytes))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
-        raise ParseError(f"The {what} is damaged and cannot be read ({error}).") from None
+        raise damaged(what, error) from None
 
 
 def _too_big(what: str, size: int, limit: int) -> str:
