@@ -193,12 +193,13 @@ def _secret_assignments(text: str) -> Iterator[tuple[int, int]]:
     position = 0
     while (name := _SECRET_NAME_RUN.search(text, position)) is not None:
         start = _first_boundary(text, name.start(), name.end())
+        # The name is checked before the value: a value may run to the end of the text
+        # ("a=a=a=..."), and reading it after every name would be quadratic.
+        if start is None or _SECRET_WORD.search(text, start, name.end()) is None:
+            position = name.end()
+            continue
         value = _SECRET_VALUE.match(text, name.end())
-        if (
-            start is not None
-            and value is not None
-            and _SECRET_WORD.search(text, start, name.end()) is not None
-        ):
+        if value is not None:
             yield start, value.end()
             position = value.end()
         else:

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import TypeVar
 
+from hypothesis import strategies as st
+
 T = TypeVar("T")
 
 
@@ -40,3 +42,20 @@ def within_budget(call: Callable[..., T], *args: object, seconds: float = 2.0) -
     """`call(*args)`, stopped with OverBudget if it needs more than `seconds` of CPU time."""
     with cpu_budget(seconds):
         return call(*args)
+
+
+def repeated_pieces(pieces: list[str], max_length: int = 100_000) -> st.SearchStrategy[str]:
+    """Strings of a short run of `pieces` said over and over, up to `max_length`, between others.
+
+    Mostly the longest: a stall shows best there, and small sizes are tried first anyway.
+    """
+
+    @st.composite
+    def build(draw: st.DrawFn) -> str:
+        unit = "".join(draw(st.lists(st.sampled_from(pieces), min_size=1, max_size=4)))
+        length = draw(st.sampled_from([max_length, 20_000, 2_000]))
+        head = "".join(draw(st.lists(st.sampled_from(pieces), max_size=4)))
+        tail = "".join(draw(st.lists(st.sampled_from(pieces), max_size=4)))
+        return (head + unit * (length // len(unit)) + tail)[:max_length]
+
+    return build()

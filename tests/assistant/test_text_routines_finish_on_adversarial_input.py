@@ -11,13 +11,12 @@ from dataclasses import dataclass
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from assistant.chat.markdown import render_markdown
 from assistant.citations import check_citations, split_sentences
 from assistant.repetition import cut_loop, loop_start
 from assistant.slack.formatting import markdown_to_mrkdwn, plain_question
-from tests.budget import within_budget
+from tests.budget import repeated_pieces, within_budget
 
 # The characters these routines look at, and pieces a looping model says again and again.
 PIECES = [
@@ -26,17 +25,6 @@ PIECES = [
     "high-end, ", "Leave is 20 weeks. ", "token.", "  \n", "a@b.", "](", "Dr. ",
 ]  # fmt: skip
 MAX_LENGTH = 100_000
-
-
-@st.composite
-def adversarial(draw: st.DrawFn) -> str:
-    """A short run of pieces said over and over, up to MAX_LENGTH characters, between others."""
-    unit = "".join(draw(st.lists(st.sampled_from(PIECES), min_size=1, max_size=4)))
-    # Mostly the longest: a stall shows best there, and small sizes are tried first anyway.
-    length = draw(st.sampled_from([MAX_LENGTH, 20_000, 2_000]))
-    head = "".join(draw(st.lists(st.sampled_from(PIECES), max_size=4)))
-    tail = "".join(draw(st.lists(st.sampled_from(PIECES), max_size=4)))
-    return (head + unit * (length // len(unit)) + tail)[:MAX_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -65,7 +53,7 @@ ROUTINES = {
 
 @pytest.mark.parametrize("name", ROUTINES)
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=adversarial())
+@given(text=repeated_pieces(PIECES, MAX_LENGTH))
 def test_each_text_routine_finishes_on_repeated_pieces(name, text):
     within_budget(ROUTINES[name], text, seconds=2)
 
@@ -73,7 +61,7 @@ def test_each_text_routine_finishes_on_repeated_pieces(name, text):
 # The chat page's renderer is a third-party Markdown parser written in Python: about a second for
 # 100,000 characters of brackets, so its hang detector is set wider.
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=adversarial())
+@given(text=repeated_pieces(PIECES, MAX_LENGTH))
 def test_the_chat_renderer_finishes_on_repeated_pieces(text):
     within_budget(render_markdown, text, seconds=8)
 

@@ -7,28 +7,17 @@ call gets a CPU-time budget that only a hang would exceed.
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from retrieval.chunking import chunk_sections
 from retrieval.parsers import Section, format_for, parse_in_process
 from retrieval.parsers.markdown import link_labels
-from tests.budget import within_budget
+from tests.budget import repeated_pieces, within_budget
 
 PIECES = [
     "\n", " ", "\t", "#", "[", "]", "(", ")", "!", "1", ".", "*", "_", "`", "|", "<", ">", "=",
     "-", "~", "a", "Z", "# a", "```", "[a](", "![", "> ", "- ", "1. ", "  \n", "\n\n", "a. ",
 ]  # fmt: skip
 MAX_LENGTH = 100_000
-
-
-@st.composite
-def documents(draw: st.DrawFn) -> str:
-    """A short run of pieces said over and over, up to MAX_LENGTH characters, between others."""
-    unit = "".join(draw(st.lists(st.sampled_from(PIECES), min_size=1, max_size=4)))
-    length = draw(st.sampled_from([MAX_LENGTH, 20_000, 2_000]))
-    head = "".join(draw(st.lists(st.sampled_from(PIECES), max_size=4)))
-    tail = "".join(draw(st.lists(st.sampled_from(PIECES), max_size=4)))
-    return (head + unit * (length // len(unit)) + tail)[:MAX_LENGTH]
 
 
 def parse(tmp_path, name: str, text: str) -> list[Section]:
@@ -50,21 +39,21 @@ def chunk(sections: list[Section]) -> object:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=documents())
+@given(text=repeated_pieces(PIECES, MAX_LENGTH))
 def test_markdown_is_parsed_and_chunked_within_budget(tmp_path_factory, text):
     sections = parse(tmp_path_factory.mktemp("md"), "notes.md", text)
     within_budget(chunk, sections)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=documents())
+@given(text=repeated_pieces(PIECES, MAX_LENGTH))
 def test_plain_text_is_parsed_and_chunked_within_budget(tmp_path_factory, text):
     sections = parse(tmp_path_factory.mktemp("txt"), "notes.txt", text)
     within_budget(chunk, sections)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=documents())
+@given(text=repeated_pieces(PIECES, MAX_LENGTH))
 def test_link_labels_are_read_within_budget(text):
     within_budget(lambda: link_labels(text, images=True))
 

@@ -124,3 +124,17 @@ def leave_passage(monkeypatch: pytest.MonkeyPatch) -> Any:
     readable_by_everyone([found])
     monkeypatch.setattr(pipeline, "default_retriever", lambda *, user, query, k: [found])
     return found
+
+
+@pytest.fixture
+def guide(db):  # type: ignore[no-untyped-def]
+    """An org-wide office guide, stored but not ingested."""
+    from django.core.files.base import ContentFile
+
+    from retrieval.services import document_create
+
+    return document_create(
+        file=ContentFile(b"# Office guide\n\nThe office opens at eight.\n", name="guide.md"),
+        org_wide=True,
+        enqueue=False,
+    )

@@ -1,22 +1,11 @@
 from __future__ import annotations
 
 import pytest
-from django.core.files.base import ContentFile
 
 from assistant.api.tokens import api_token_create
 from retrieval.models import Document
-from retrieval.services import document_create
 
 from .conftest import bearer
-
-
-@pytest.fixture
-def guide(db):  # type: ignore[no-untyped-def]
-    return document_create(
-        file=ContentFile(b"# Office guide\n\nThe office opens at eight.\n", name="guide.md"),
-        org_wide=True,
-        enqueue=False,
-    )
 
 
 @pytest.mark.django_db
