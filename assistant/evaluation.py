@@ -86,8 +86,13 @@ def ingest_company(
             continue
         with path.open("rb") as handle:
             try:
+                # Ingested right below, in this process: a worker given the same document would
+                # claim a newer run and leave this one to stop before the document is ready.
                 document = document_create(
-                    file=File(handle, name=path.name), groups=[group], filename=path.name
+                    file=File(handle, name=path.name),
+                    groups=[group],
+                    filename=path.name,
+                    enqueue=False,
                 )
             except DuplicateDocument as duplicate:
                 document = duplicate.existing
