@@ -72,8 +72,10 @@ static inline float sum16(v16 v) {
    Lake core to 8 GB/s in a product. */
 typedef unsigned short u16x16 __attribute__((vector_size(32)));
 typedef int i32x16 __attribute__((vector_size(64)));
-#if defined(__AVX512F__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#endif
+#if defined(__AVX512F__)
 static inline v16 load16_bf16(const unsigned short* p) {
     __m512i wide = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)p)), 16);
     return (v16)_mm512_castsi512_ps(wide);
@@ -88,6 +90,36 @@ static inline v16 load16_bf16(const unsigned short* p) {
     return v;
 }
 #endif
+/* Every multiply-add of a product is spelled out as a fused one (one rounding), never left to the
+   compiler: whether it fuses `a * b + c` is a per-loop decision. GCC tuned for AMD Zen
+   (-march=native on the EPYC) keeps a loop-carried scalar chain unfused ("avoid FMA chains")
+   but fuses the same sum once the loop is fully unrolled, so the remainder of a row (K not a
+   multiple of 16) was rounded differently with one weight row per pass than with several, and a
+   bf16 row's result changed with the rows beside it. Without a fused multiply-add in the
+   target, the compiler cannot fuse either, so the plain expression is just as fixed. */
+#if defined(__FP_FAST_FMAF)
+static inline float fma1(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+#else
+static inline float fma1(float a, float b, float c) { return a * b + c; }
+#endif
+static inline v16 fma16(v16 a, v16 b, v16 c) {
+#if defined(__AVX512F__)
+    return (v16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#elif defined(__FMA__)
+    v8 lo = (v8)_mm256_fmadd_ps((__m256)__builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7),
+                                (__m256)__builtin_shufflevector(b, b, 0, 1, 2, 3, 4, 5, 6, 7),
+                                (__m256)__builtin_shufflevector(c, c, 0, 1, 2, 3, 4, 5, 6, 7));
+    v8 hi = (v8)_mm256_fmadd_ps(
+        (__m256)__builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15),
+        (__m256)__builtin_shufflevector(b, b, 8, 9, 10, 11, 12, 13, 14, 15),
+        (__m256)__builtin_shufflevector(c, c, 8, 9, 10, 11, 12, 13, 14, 15));
+    return __builtin_shufflevector(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#else
+    v16 r;
+    for (int i = 0; i < 16; i++) r[i] = fma1(a[i], b[i], c[i]);
+    return r;
+#endif
+}
 static inline float f32_of(float w) { return w; }
 static inline float f32_of_bf16(unsigned short w) {
     unsigned int bits = (unsigned int)w << 16;
@@ -116,8 +148,8 @@ static inline float f32_of_bf16(unsigned short w) {
    stay fp32 either way; bf16 weights halve the bytes a product reads. G weight rows go through
    the loop together: with one, each sum waited on its own previous multiply-add and one core
    read 5-8 GB/s; G independent chains keep the loads in flight. Every (input row, weight row)
-   sum still has its own accumulator, filled in the same order whatever R and G, so a row's
-   result does not depend on the rows beside it. */
+   sum still has its own accumulator, filled by the same fused multiply-adds in the same order
+   whatever R and G, so a row's result does not depend on the rows beside it. */
 #define DEFINE_ROWS(NAME, WT, LOAD, SCALAR, R, G)                                              \
 static inline __attribute__((always_inline)) void NAME##R##_pass(                              \
         const float* restrict x, const WT* restrict w, float* restrict y, long K, long ldy,    \
@@ -132,14 +164,15 @@ static inline __attribute__((always_inline)) void NAME##R##_pass(               
                 __builtin_prefetch((const char*)(w + g * K + k) + PREFETCH_BYTES, 0,           \
                                    PREFETCH_HINT);                                             \
             const v16 wv = LOAD(w + g * K + k);                                                \
-            for (int m = 0; m < R; m++) acc[g][m] += wv * load16(x + m * K + k);               \
+            for (int m = 0; m < R; m++)                                                        \
+                acc[g][m] = fma16(wv, load16(x + m * K + k), acc[g][m]);                       \
         }                                                                                      \
     }                                                                                          \
     for (int g = 0; g < g_count; g++) {                                                        \
         const WT* restrict wr = w + g * K;                                                     \
         for (int m = 0; m < R; m++) {                                                          \
             float s = sum16(acc[g][m]);                                                        \
-            for (long j = k; j < K; j++) s += SCALAR(wr[j]) * x[m * K + j];                    \
+            for (long j = k; j < K; j++) s = fma1(SCALAR(wr[j]), x[m * K + j], s);             \
             y[m * ldy + g] = s;                                                                \
         }                                                                                      \
     }                                                                                          \
