@@ -43,3 +43,10 @@ def readable_by_everyone(passages: Iterable[Any]) -> None:
                 "principals": ["*"],
             },
         )
+
+
+def cited_passage(chunk_id: int, document_id: int, title: str, location: str, text: str) -> Any:
+    """A retrieved passage with neutral scores, for tests of citation checking."""
+    from retrieval.search import Passage
+
+    return Passage(chunk_id, document_id, title, location, text, 1.0, 1.0, 1.0)

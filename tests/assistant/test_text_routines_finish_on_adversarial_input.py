@@ -7,8 +7,6 @@ that only a hang would exceed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -17,6 +15,7 @@ from assistant.citations import check_citations, split_sentences
 from assistant.repetition import cut_loop, loop_start
 from assistant.slack.formatting import markdown_to_mrkdwn, plain_question
 from tests.budget import repeated_pieces, within_budget
+from tests.doubles import cited_passage
 
 # The characters these routines look at, and pieces a looping model says again and again.
 PIECES = [
@@ -27,18 +26,9 @@ PIECES = [
 MAX_LENGTH = 100_000
 
 
-@dataclass(frozen=True)
-class Passage:
-    chunk_id: int
-    document_id: int
-    title: str
-    location: str
-    text: str
-
-
 PASSAGES = [
-    Passage(1, 1, "Leave policy", "Parental", "Employees may take 20 weeks of paid leave."),
-    Passage(2, 2, "Travel", "Hotels", "The hotel limit is 180 euros a night [1]."),
+    cited_passage(1, 1, "Leave policy", "Parental", "Employees may take 20 weeks of paid leave."),
+    cited_passage(2, 2, "Travel", "Hotels", "The hotel limit is 180 euros a night [1]."),
 ]
 
 ROUTINES = {

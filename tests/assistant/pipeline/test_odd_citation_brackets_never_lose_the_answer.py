@@ -7,28 +7,20 @@ the API answered 500 and Slack retried six times.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.citations import check_citations
-
-
-@dataclass(frozen=True)
-class Passage:
-    chunk_id: int
-    document_id: int
-    title: str
-    location: str
-    text: str
-
+from tests.doubles import cited_passage
 
 PASSAGES = [
-    Passage(
+    cited_passage(
         11, 1, "Leave policy", "Parental", "Employees may take 20 weeks of paid parental leave."
     ),
-    Passage(12, 2, "Leave policy", "Sick", "Sick leave of up to 20 weeks is paid by the company."),
+    cited_passage(
+        12, 2, "Leave policy", "Sick", "Sick leave of up to 20 weeks is paid by the company."
+    ),
 ]
 
 
