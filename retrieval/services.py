@@ -162,8 +162,11 @@ def document_set_access(
     return locked
 
 
-def document_reindex(*, document: Document) -> Document:
-    """Queue a document for ingestion again; its current chunks stay searchable until replaced."""
+def document_reindex(*, document: Document, enqueue: bool = True) -> Document:
+    """Queue a document for ingestion again; its current chunks stay searchable until replaced.
+
+    `enqueue=False` leaves it queued for a caller that ingests it itself.
+    """
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
         locked.status = Document.Status.QUEUED
@@ -171,7 +174,8 @@ def document_reindex(*, document: Document) -> Document:
         locked.progress_done = locked.progress_total = locked.attempts = 0
         locked.error = ""
         locked.save()
-        _enqueue_on_commit(locked.pk)
+        if enqueue:
+            _enqueue_on_commit(locked.pk)
     return locked
 
 

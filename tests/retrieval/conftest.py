@@ -21,8 +21,13 @@ def upload(
     groups: Iterable[Any] = (),
     users: Iterable[Any] = (),
     title: str = "",
+    enqueue: bool = True,
 ) -> Any:
-    """Upload bytes (or a file's bytes) through the product's create service."""
+    """Upload bytes (or a file's bytes) through the product's create service.
+
+    `enqueue=False` queues nothing: the caller ingests it itself, and a worker that some other test
+    started cannot claim it meanwhile and leave it half-done when the caller looks.
+    """
     from django.core.files.base import ContentFile
 
     from retrieval.services import document_create
@@ -35,6 +40,7 @@ def upload(
         org_wide=org_wide,
         groups=groups,
         users=users,
+        enqueue=enqueue,
     )
 
 
@@ -63,7 +69,7 @@ def ingested() -> Callable[..., Any]:
     def make(name: str, content: bytes | Path, **access: Any) -> Any:
         from retrieval.ingestion import document_ingest
 
-        document = upload(name, content, **access)
+        document = upload(name, content, enqueue=False, **access)
         document_ingest(document_id=document.pk)
         document.refresh_from_db()
         assert document.status == "ready", document.error

@@ -38,7 +38,7 @@ def test_documents_stuck_longer_than_the_timeout_are_queued_again(
 def test_a_document_interrupted_too_often_ends_failed_instead_of_looping(alice, monkeypatch):
     from retrieval.ingestion import document_ingest
 
-    document = upload("poison.md", b"# Poison", owner=alice)
+    document = upload("poison.md", b"# Poison", owner=alice, enqueue=False)
     Document.objects.filter(pk=document.pk).update(status="processing", attempts=3)
 
     document_ingest(document_id=document.pk)

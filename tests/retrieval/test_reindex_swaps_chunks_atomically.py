@@ -29,7 +29,7 @@ def test_a_failed_reindex_keeps_the_old_chunks_whole(ingested, alice, monkeypatc
     document = ingested("v.md", b"# Version\n\nThe first version talks about apples.", owner=alice)
     before = list(Chunk.objects.filter(document=document).values_list("id", "text"))
     rewrite(document, b"# Version\n\nThe second version talks about pears.")
-    document_reindex(document=document)
+    document_reindex(document=document, enqueue=False)
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -44,7 +44,7 @@ def test_a_failed_reindex_keeps_the_old_chunks_whole(ingested, alice, monkeypatc
 def test_search_during_reindex_sees_the_old_version_then_the_new(ingested, alice, monkeypatch):
     document = ingested("v.md", b"# Fruit\n\nThe canteen sells apples.", owner=alice)
     rewrite(document, b"# Fruit\n\nThe canteen sells pears.")
-    document_reindex(document=document)
+    document_reindex(document=document, enqueue=False)
     inside, release = threading.Event(), threading.Event()
     real = bm25.index_document
 

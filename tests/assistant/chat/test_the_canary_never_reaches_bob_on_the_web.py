@@ -45,7 +45,7 @@ SECRETS = [CANARY, "Auditor allowances", "240 euros", "auditors may claim"]
 
 def ingest(name: str, content: str, **access: object) -> int:
     document = document_create(
-        file=ContentFile(content.encode(), name=name), filename=name, **access
+        file=ContentFile(content.encode(), name=name), filename=name, enqueue=False, **access
     )
     document_ingest(document_id=document.pk)
     return document.pk
