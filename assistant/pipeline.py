@@ -263,9 +263,20 @@ def answer_stream(
             "score": p.score,
             "dense": p.dense_score,
             "lexical": p.lexical_score,
+            "rerank": getattr(p, "rerank_score", None),
+            "first_stage_rank": getattr(p, "first_stage_rank", None),
         }
         for p in passages
     ]
+    report = getattr(passages, "report", None)
+    if report is not None:
+        trace["reranker"] = {
+            "model": report.reranker,
+            "candidates": report.candidates,
+            "truncated": report.truncated,
+            # The model failed: the passages kept the first stage's order.
+            "failed": report.failed,
+        }
     relevant = [
         p for p in passages if p.dense_score is None or p.dense_score >= options.min_relevance
     ]

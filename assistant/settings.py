@@ -262,6 +262,15 @@ try:
     }
     if _document_weight < 0:
         raise ConfigError("RETRIEVAL_DOCUMENT_WEIGHT must be 0 or more")
+    from retrieval.rerank import RerankerError, check_setting
+
+    try:
+        # `off`, `default` (the shipped model) or a folder: checked now, loaded on first search.
+        RETRIEVAL["reranker"] = check_setting(env.env_str("RETRIEVAL_RERANKER", "off"))
+    except RerankerError as error:
+        raise ConfigError(str(error)) from None
+    # How many of the first stage's best passages the reranker re-scores.
+    RETRIEVAL["rerank_candidates"] = env.env_int("RETRIEVAL_RERANK_CANDIDATES", 30, minimum=1)
 
     # --- Inference --------------------------------------------------------------------------
     INFERENCE_URL = env.env_url("INFERENCE_URL", "http://127.0.0.1:8001", schemes=("http", "https"))

@@ -159,29 +159,45 @@ def _summary(values: list[float]) -> dict[str, float]:
 def measure(
     reader: Any, queries: list[str], *, k: int, warmup: int, progress: Progress, label: str
 ) -> dict[str, Any]:
-    """Latency of `search(k)` for one reader, and of its parts, over `queries` (ms p50/p95)."""
+    """Latency of `search(k)` for one reader, and of its parts, over `queries` (ms p50/p95).
+
+    With a reranker configured, the first stage alone is timed too, and the share of candidates
+    the reranker's window cut short is counted.
+    """
     principals = principals_for(reader)
     configured = SearchOptions.configured()
-    dense_only = SearchOptions.configured(use_lexical=False)
-    lexical_only = SearchOptions.configured(use_dense=False)
+    first_stage = SearchOptions.configured(reranker="off")
+    dense_only = SearchOptions.configured(use_lexical=False, reranker="off")
+    lexical_only = SearchOptions.configured(use_dense=False, reranker="off")
+    reranking = configured.reranker != "off"
     for query in queries[:warmup]:
         search(user=reader, query=query, k=k)
     total: list[float] = []
+    first: list[float] = []
     embed: list[float] = []
     dense: list[float] = []
     lexical: list[float] = []
+    scored = truncated = 0
     # The whole search first, alone, as the assistant calls it; then its parts, in a second pass,
     # so the parts' own threads (a two-thread embedding on this thread) do not slow the searches.
     for query in progress(queries, label, len(queries)):
-        total.append(_timed(search, user=reader, query=query, k=k))
+        began = time.perf_counter()
+        ranking = search(user=reader, query=query, k=k)
+        total.append((time.perf_counter() - began) * 1000)
+        if ranking.report is not None:
+            scored += ranking.report.candidates
+            truncated += ranking.report.truncated
     for query in progress(queries, f"{label} parts", len(queries)):
         embed.append(_timed(embed_query, query))
-        for times, options in ((dense, dense_only), (lexical, lexical_only)):
+        timed = [(dense, dense_only), (lexical, lexical_only)]
+        if reranking:
+            timed.append((first, first_stage))
+        for times, options in timed:
             times.append(
                 _timed(search_with, principals=principals, query=query, k=k, options=options)
             )
     visible = Chunk.objects.filter(principals__overlap=principals).count()
-    return {
+    figures: dict[str, Any] = {
         "visible_chunks": visible,
         "search_ms": _summary(total),
         "embed_ms": _summary(embed),
@@ -192,5 +208,15 @@ def measure(
             "ef_search": configured.ef_search,
             "exact_search_max_chunks": configured.exact_search_max_chunks,
             "fusion": configured.fusion,
+            "reranker": configured.reranker,
+            "rerank_candidates": configured.rerank_candidates,
         },
     }
+    if reranking:
+        figures["first_stage_ms"] = _summary(first)
+        figures["rerank_added_ms"] = {
+            key: round(figures["search_ms"][key] - figures["first_stage_ms"][key], 1)
+            for key in ("p50", "p95")
+        }
+        figures["rerank_truncated_share"] = round(truncated / scored, 4) if scored else 0.0
+    return figures

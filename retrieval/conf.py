@@ -34,6 +34,9 @@ class RetrievalConfig:
     rrf_k: int
     # Weight of document-level BM25 in fusion (0 turns it off); see retrieval.bm25.
     document_weight: float = 1.0
+    # The second stage (retrieval.rerank): `off`, `default` (the shipped model) or a model folder.
+    reranker: str = "off"
+    rerank_candidates: int = 30
 
 
 @cache
@@ -44,3 +47,19 @@ def config() -> RetrievalConfig:
         embedding_dimensions=384,
         **settings.RETRIEVAL,  # type: ignore[arg-type]  # checked by the settings' readers
     )
+
+
+def use_reranker(value: str | None) -> str:
+    """Make `value` (off, default or a model folder) this process's reranker; None keeps the setting.
+
+    For the evaluation commands, which compare models in one process. Returns the checked value;
+    RerankerError if it names no usable model.
+    """
+    from retrieval.rerank import check_setting
+
+    if value is None:
+        return config().reranker
+    spec = check_setting(value)
+    settings.RETRIEVAL = {**settings.RETRIEVAL, "reranker": spec}
+    config.cache_clear()
+    return spec

@@ -17,7 +17,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from retrieval import bm25
+from retrieval import bm25, rerank
 from retrieval.access import principals_for
 from retrieval.conf import config
 from retrieval.embedding import embed_query
@@ -36,6 +36,9 @@ class Passage:
     score: float
     dense_score: float | None
     lexical_score: float | None
+    # The second stage's score (None when no reranker ran) and the first stage's rank (1 = best).
+    rerank_score: float | None = None
+    first_stage_rank: int | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class SearchOptions:
     exact: bool = False
     use_dense: bool = True
     use_lexical: bool = True
+    # The second stage: `off`, `default` or a model folder (retrieval.rerank), and how many of the
+    # first stage's best passages it re-scores.
+    reranker: str = "off"
+    rerank_candidates: int = 30
 
     @classmethod
     def configured(cls, **overrides: Any) -> SearchOptions:
@@ -72,25 +79,39 @@ class SearchOptions:
             "k1": conf.bm25_k1,
             "b": conf.bm25_b,
             "bm25_max_candidates": conf.bm25_max_candidates,
+            "reranker": conf.reranker,
+            "rerank_candidates": conf.rerank_candidates,
         }
         values.update(overrides)
         return cls(**values)
 
 
-def search(*, user: Any, query: str, k: int = 8) -> list[Passage]:
+class Ranking(list[Passage]):
+    """Passages, best first, with what the second stage did (`report`: None when it did not run)."""
+
+    def __init__(self, passages: list[Passage], report: rerank.RerankReport | None = None) -> None:
+        super().__init__(passages)
+        self.report = report
+
+
+def search(*, user: Any, query: str, k: int = 8) -> Ranking:
     """The `k` passages most relevant to `query` among those `user` may read."""
     return search_with(
         principals=principals_for(user), query=query, k=k, options=SearchOptions.configured()
     )
 
 
-def search_with(
-    *, principals: list[str], query: str, k: int, options: SearchOptions
-) -> list[Passage]:
-    """`search` for a principal set with explicit options (evaluation and tuning use this)."""
+def search_with(*, principals: list[str], query: str, k: int, options: SearchOptions) -> Ranking:
+    """`search` for a principal set with explicit options (evaluation and tuning use this).
+
+    The first stage ranks; with a reranker, its best `rerank_candidates` passages that the
+    principals may read are fetched (filtered in SQL again), and only those are re-scored.
+    """
     if not principals or not query.strip() or k <= 0:
-        return []
-    limit = max(options.candidates, k)
+        return Ranking([])
+    reranker = rerank.load(options.reranker)
+    first_k = max(k, options.rerank_candidates) if reranker is not None else k
+    limit = max(options.candidates, first_k)
     # The query is embedded on another thread while PostgreSQL counts and runs BM25: torch and the
     # database server each take a core instead of waiting for each other.
     embedding: Future[np.ndarray] | None = (
@@ -131,7 +152,7 @@ def search_with(
             documents=documents,
             document_of=document_of,
             document_weight=options.document_weight,
-        )[:k]
+        )[:first_k]
     else:
         fused = fuse(
             dense,
@@ -141,8 +162,12 @@ def search_with(
             documents=documents,
             document_of=document_of,
             document_weight=options.document_weight,
-        )[:k]
-    return _passages(fused, dense, lexical, principals)
+        )[:first_k]
+    passages = _passages(fused, dense, lexical, principals)
+    # Only the best `rerank_candidates` are re-scored; any deeper ones follow in first-stage order.
+    head, tail = passages[: options.rerank_candidates], passages[options.rerank_candidates :]
+    ranked, report = rerank.rerank(query, head, reranker=reranker)
+    return Ranking((ranked + tail)[:k], report)
 
 
 _executor: tuple[int, ThreadPoolExecutor] | None = None
@@ -323,7 +348,8 @@ def _passages(
             score=score,
             dense_score=dense.get(chunk_id),
             lexical_score=lexical.get(chunk_id),
+            first_stage_rank=rank,
         )
-        for chunk_id, score in fused
+        for rank, (chunk_id, score) in enumerate(fused, start=1)
         if chunk_id in rows
     ]

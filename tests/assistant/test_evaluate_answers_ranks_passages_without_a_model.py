@@ -21,12 +21,18 @@ def test_retrieval_only_reports_where_the_supporting_file_ranks(enterprise, tmp_
     out = tmp_path / "ranking.json"
 
     call_command(
-        "evaluate_answers", corpus=corpus, queries=queries, json_out=out, retrieval_only=True
+        "evaluate_answers",
+        corpus=corpus,
+        queries=queries,
+        json_out=out,
+        retrieval_only=True,
+        reranker="off",
     )
 
     figures = json.loads(out.read_text())
     assert figures["questions"] == 2
+    assert figures["reranker"] == "off" and "reranked" not in figures
     # Each company's member finds its own leave policy first (file names matched loosely).
-    assert figures["hit@1"] == 1.0
-    assert figures["hit@5"] == 1.0
-    assert figures["mrr@10"] == 1.0
+    first = figures["first_stage"]
+    assert (first["hit@1"], first["hit@5"], first["mrr@10"]) == (1.0, 1.0, 1.0)
+    assert set(first["by_company"]) == {"Acme", "Globex"}

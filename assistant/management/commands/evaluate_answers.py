@@ -9,7 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from assistant.evaluation import evaluate_answers, evaluate_ranking
+from assistant.evaluation import evaluate_answers
+from retrieval.conf import use_reranker
+from retrieval.enterprise import evaluate_ranking
+from retrieval.rerank import RerankerError
 
 
 class Command(BaseCommand):
@@ -36,6 +39,11 @@ class Command(BaseCommand):
             "--details", type=Path, help="write one JSON line per question (answer, cited files)"
         )
         parser.add_argument(
+            "--reranker",
+            help="second stage: off, default (the shipped model) or a model folder "
+            "(default: RETRIEVAL_RERANKER); --retrieval-only reports with and without it",
+        )
+        parser.add_argument(
             "--concurrency",
             type=int,
             default=1,
@@ -54,8 +62,12 @@ class Command(BaseCommand):
         def progress(line: str) -> None:
             self.stderr.write(line)
 
+        try:
+            reranker = use_reranker(options["reranker"])
+        except RerankerError as error:
+            raise CommandError(str(error)) from None
         evaluate = (
-            evaluate_ranking
+            functools.partial(evaluate_ranking, reranker=reranker)
             if options["retrieval_only"]
             else functools.partial(
                 evaluate_answers,
@@ -71,6 +83,11 @@ class Command(BaseCommand):
             progress=progress,
         )
         for key, value in figures.items():
-            self.stdout.write(f"{key:>20}: {value}")
+            if isinstance(value, dict):
+                self.stdout.write(f"{key}:")
+                for name, figure in value.items():
+                    self.stdout.write(f"{name:>28}: {figure}")
+            else:
+                self.stdout.write(f"{key:>20}: {value}")
         if options["json_out"]:
             options["json_out"].write_text(json.dumps(figures, indent=2))

@@ -14,9 +14,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from retrieval import evaluation
-from retrieval.conf import config
+from retrieval.conf import config, use_reranker
 from retrieval.ingestion import embedding_text
 from retrieval.models import Chunk, Document
+from retrieval.rerank import RerankerError
 
 
 class Command(BaseCommand):
@@ -35,6 +36,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--limit-queries", type=int, help="evaluate only this many queries")
         parser.add_argument(
+            "--reranker",
+            help="second stage to compare with the first: off, default (the shipped model) or a "
+            "model folder (default: RETRIEVAL_RERANKER)",
+        )
+        parser.add_argument(
             "--single-methods",
             action="store_true",
             help="also rank with dense search alone and with BM25 alone, for comparison",
@@ -45,6 +51,10 @@ class Command(BaseCommand):
             if not options[name].is_file():
                 raise CommandError(f"--{name} {options[name]} is not a file.")
         quiet = options["verbosity"] == 0
+        try:
+            reranker = use_reranker(options["reranker"])
+        except RerankerError as error:
+            raise CommandError(str(error)) from None
 
         def progress(items: Iterable[Any], desc: str, total: int) -> Iterable[Any]:
             return tqdm(items, desc=desc, total=total, disable=quiet, leave=False)
@@ -87,7 +97,12 @@ class Command(BaseCommand):
                 "embedder_chunks_per_s": evaluation.embedder_throughput(sample),
             }
         results |= evaluation.evaluate_quality(
-            dataset, mapping, reader=reader, query_ids=query_ids, progress=progress
+            dataset,
+            mapping,
+            reader=reader,
+            query_ids=query_ids,
+            progress=progress,
+            reranker=reranker,
         )
         if options["single_methods"]:
             results |= evaluation.evaluate_single_methods(
@@ -113,6 +128,8 @@ class Command(BaseCommand):
             evaluation.set_access(mapping, owner=owner, groups=[group], progress=progress)
         results |= {
             "machine": f"{platform.machine()}, {_cores()} cores, {platform.python_version()}",
+            "reranker": reranker,
+            "rerank_candidates": config().rerank_candidates,
             "fusion": config().fusion,
             "rrf_k": config().rrf_k,
             "dense_weight": config().dense_weight,
