@@ -213,9 +213,39 @@ def _attribute(
     return chosen, supporting[chosen]
 
 
+def _relevance(
+    by_number: dict[int, PassageLike],
+    passage_words: dict[int, set[str]],
+    question_words: set[str],
+) -> dict[int, float]:
+    """How well each passage answers the question (0..1), which breaks ties between passages that
+    support a sentence alike.
+
+    The share of the question's words in the passage; when search's second stage scored every
+    passage, the mean of that share and the reranker's score scaled to 0..1 over the passages, so
+    a sentence several documents phrase alike goes to the one the reranker found most relevant.
+    """
+    relevance = (
+        {n: _support(question_words, words) for n, words in passage_words.items()}
+        if question_words
+        else {}
+    )
+    reranked = {n: getattr(p, "rerank_score", None) for n, p in by_number.items()}
+    scores = {n: float(score) for n, score in reranked.items() if score is not None}
+    if len(by_number) > 1 and len(scores) == len(by_number):
+        low, high = min(scores.values()), max(scores.values())
+        spread = (high - low) or 1.0
+        relevance = {
+            n: (relevance.get(n, 0.0) + (scores[n] - low) / spread) / (2 if question_words else 1)
+            for n in by_number
+        }
+    return relevance
+
+
 def main_document(answer: str, passages: list[PassageLike], *, question: str = "") -> int | None:
     """The document whose passages hold the largest share of the answer's content words, plus
-    QUESTION_WEIGHT times the share of the question's; ties go to the best-ranked document."""
+    QUESTION_WEIGHT times the share of the question's; ties go to the best-ranked document (by
+    the reranker's score when search's second stage scored the passages)."""
     answer_words = content_words(strip_markers(answer)[0])
     question_words = content_words(question)
     words: dict[int, set[str]] = {}
@@ -230,7 +260,13 @@ def main_document(answer: str, passages: list[PassageLike], *, question: str = "
             held += QUESTION_WEIGHT * len(question_words & words[document_id]) / len(question_words)
         return held
 
-    ranks = {document_id: rank for rank, document_id in enumerate(words)}
+    # Ties go to the best-ranked document: by the reranker's score when it scored every passage.
+    order = list(passages)
+    if all(getattr(p, "rerank_score", None) is not None for p in order):
+        order.sort(key=lambda p: -float(p.rerank_score))  # type: ignore[attr-defined]
+    ranks: dict[int, int] = {}
+    for passage in order:
+        ranks.setdefault(passage.document_id, len(ranks))
     return max(words, key=lambda document_id: (share(document_id), -ranks[document_id]))
 
 
@@ -246,11 +282,7 @@ def check_citations(
     # Each passage's words are read once, not once per sentence of the answer.
     passage_words = {n: content_words(shown_text(p)) for n, p in by_number.items()}
     question_words = content_words(strip_markers(question)[0])
-    relevance = (
-        {n: _support(question_words, words) for n, words in passage_words.items()}
-        if question
-        else {}
-    )
+    relevance = _relevance(by_number, passage_words, question_words)
     main = main_document(answer, passages, question=question)
     used: dict[int, float] = {}
     by_model: set[int] = set()

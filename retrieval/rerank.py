@@ -173,8 +173,13 @@ def check_setting(value: str) -> str:
     one line when the folder holds no usable model. Cheap: run by the settings at start-up.
     """
     spec = value.strip()
-    if spec.lower() in {"off", "default"}:
-        return spec.lower()
+    if spec.lower() == "off":
+        return "off"
+    if spec.lower() == "default":
+        if not (SHIPPED / MANIFEST).is_file():
+            raise RerankerError(f"RETRIEVAL_RERANKER=default: no shipped model in {SHIPPED}")
+        _check_safetensors(SHIPPED / str(read_manifest(SHIPPED)["weights"]))
+        return "default"
     folder = Path(spec).expanduser()
     if not folder.is_dir():
         raise RerankerError(f"RETRIEVAL_RERANKER={spec!r} is not off, default or a model folder")
