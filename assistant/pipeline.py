@@ -17,9 +17,15 @@ from typing import Any, Protocol
 from django.conf import settings
 
 import moderation
-from assistant.citations import check_citations
+from assistant.citations import check_citations, shown_text
 from assistant.models import Conversation, Message, ModerationEvent, Surface
-from assistant.prompting import QuestionTooLong, Turn, build_prompt, standalone_query
+from assistant.prompting import (
+    QuestionTooLong,
+    Turn,
+    build_prompt,
+    passage_heading,
+    standalone_query,
+)
 from assistant.readable import history_for_reader
 from assistant.repetition import LoopDetector, cut_loop
 
@@ -281,17 +287,37 @@ def answer_stream(
         p for p in passages if p.dense_score is None or p.dense_score >= options.min_relevance
     ]
 
-    # 3. Passages carrying instructions for the model are dropped, never obeyed.
+    # 3. Passages carrying instructions for the model are dropped, never obeyed; flagged ones are
+    # quoted inert in the prompt. The model reads a passage's title and location too, so they are
+    # checked like its text (once per heading: a document's passages share theirs).
     clean = []
+    flagged: set[int] = set()
     context_verdicts = []
+    context_flagged = []
+    heading_verdicts: dict[str, moderation.Verdict] = {}
     for passage in relevant:
-        passage_verdict = moderation.check(passage.text, stage=moderation.Stage.CONTEXT)
-        if passage_verdict.blocked:
-            context_verdicts.append({"chunk_id": passage.chunk_id, **passage_verdict.to_dict()})
-            _record_verdict(passage_verdict, user=user, surface=surface, text=passage.text)
+        heading = passage_heading(passage)
+        if heading not in heading_verdicts:
+            heading_verdicts[heading] = moderation.check(heading, stage=moderation.Stage.CONTEXT)
+        text_verdict = moderation.check(passage.text, stage=moderation.Stage.CONTEXT)
+        # The stricter of the two decides; on a tie, the text's verdict is the one recorded.
+        heading_verdict = heading_verdicts[heading]
+        if heading_verdict.action.severity > text_verdict.action.severity:
+            part, passage_verdict, checked_text = "heading", heading_verdict, heading
         else:
-            clean.append(passage)
+            part, passage_verdict, checked_text = "text", text_verdict, passage.text
+        entry = {"chunk_id": passage.chunk_id, "part": part, **passage_verdict.to_dict()}
+        if passage_verdict.blocked:
+            context_verdicts.append(entry)
+            _record_verdict(passage_verdict, user=user, surface=surface, text=checked_text)
+            continue
+        if passage_verdict.action is moderation.Action.FLAG:
+            flagged.add(passage.chunk_id)
+            context_flagged.append(entry)
+            _record_verdict(passage_verdict, user=user, surface=surface, text=checked_text)
+        clean.append(passage)
     trace["moderation"]["context_dropped"] = context_verdicts
+    trace["moderation"]["context_flagged"] = context_flagged
 
     if not clean:
         message = finish(NOTHING_FOUND, Message.Status.NOTHING_FOUND)
@@ -309,7 +335,6 @@ def answer_stream(
 
     # 4 + 5 + 6. The prompt, fitted to the model's window, then generation, moderated sentence by
     # sentence before anything reaches the reader.
-    guard = moderation.StreamModerator(stage=moderation.Stage.OUTPUT)
     shown: list[str] = []
     generated: list[str] = []
     first_token_at: float | None = None
@@ -323,8 +348,15 @@ def answer_stream(
                 history=history,
                 context_tokens=chat_model.context_length(),
                 answer_tokens=options.answer_tokens,
+                flagged=flagged,
             )
             trace["prompt_passages"] = [p.chunk_id for p in prompt.passages]
+            # A sentence quoting a passage the asker may read (it is in the prompt) is judged with
+            # it: a safety procedure from the company's handbook is flagged, not blocked.
+            guard = moderation.StreamModerator(
+                stage=moderation.Stage.OUTPUT,
+                passages=[shown_text(p) for p in prompt.passages],
+            )
             stream = chat_model.stream_chat(
                 prompt.messages,
                 max_tokens=options.answer_tokens,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from moderation.check import check, decide
+from moderation.check import check, decide, downgrade_supported
 from moderation.policy import Policy
 from moderation.verdict import Action, Stage, Verdict
 
@@ -18,11 +19,24 @@ MAX_PENDING = 600
 
 
 class StreamModerator:
-    """Feed tokens in; get back only text that has been checked and may be shown."""
+    """Feed tokens in; get back only text that has been checked and may be shown.
 
-    def __init__(self, *, stage: Stage | str = Stage.OUTPUT, policy: Policy | None = None) -> None:
+    `passages` are the texts of the prompt's sources as the model read them, in citation order
+    ([1] first), all readable by the asker. A sentence that would be blocked for a harm category
+    alone but quotes or closely paraphrases one of them is flagged instead of blocked
+    (`moderation.check.downgrade_supported`): the asker may read that passage anyway.
+    """
+
+    def __init__(
+        self,
+        *,
+        stage: Stage | str = Stage.OUTPUT,
+        policy: Policy | None = None,
+        passages: Sequence[str] = (),
+    ) -> None:
         self.stage = Stage(stage)
         self.policy = policy
+        self.passages = tuple(passages)
         self._pending = ""
         self._verdicts: list[Verdict] = []
         self._block: Verdict | None = None
@@ -68,6 +82,10 @@ class StreamModerator:
     def _release(self, text: str) -> str:
         try:
             verdict = check(text, stage=self.stage, policy=self.policy)
+            if self.passages:
+                verdict = downgrade_supported(
+                    verdict, text, passages=self.passages, policy=self.policy
+                )
         except Exception as exc:  # feed() must not raise into the streaming loop: fail closed
             verdict = self._failure(text, exc)
         self._verdicts.append(verdict)

@@ -56,6 +56,9 @@ class Verdict:
     rule: str | None = None
     redacted_text: str | None = None
     errors: tuple[str, ...] = ()
+    # At output: the numbers ([n]) of the prompt's passages the text quotes, when that turned a
+    # block for a harm category into a flag (see moderation.check.downgrade_supported).
+    supported_by: tuple[int, ...] = ()
 
     @property
     def blocked(self) -> bool:
@@ -63,8 +66,8 @@ class Verdict:
         return self.action is Action.BLOCK
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable form for the audit log."""
-        return {
+        """A JSON-serialisable form for the audit log (`supported_by` only when there is one)."""
+        data: dict[str, Any] = {
             "stage": str(self.stage),
             "action": str(self.action),
             "scores": {name: round(float(score), 4) for name, score in self.scores.items()},
@@ -75,3 +78,6 @@ class Verdict:
             "redacted_text": self.redacted_text,
             "errors": list(self.errors),
         }
+        if self.supported_by:
+            data["supported_by"] = list(self.supported_by)
+        return data
