@@ -14,10 +14,16 @@ def _train(args: argparse.Namespace) -> int:
     from moderation.training import TrainingData, train
 
     data = TrainingData(
-        openai=args.openai, injections=args.injections, harmbench=args.harmbench, xstest=args.xstest
+        openai=args.openai,
+        injections=args.injections,
+        harmbench=args.harmbench,
+        xstest=args.xstest,
+        workplace=args.workplace,
     )
-    report = train(data, args.out)
-    print(json.dumps(report, indent=2))
+    report = train(data, args.out, limit=args.limit, folds=args.folds)
+    print(f"report written to {args.out / 'training-report.json'}")
+    if args.print_report:
+        print(json.dumps(report, indent=2))
     return 0
 
 
@@ -49,12 +55,22 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--injections", type=Path, required=True, help="prompt-injection .jsonl")
     train.add_argument("--harmbench", type=Path, required=True, help="HarmBench behaviours .csv")
     train.add_argument("--xstest", type=Path, help="XSTest .jsonl (its training half is used)")
+    train.add_argument(
+        "--workplace", type=Path, help="workplace set: a .jsonl file or its folder (training half)"
+    )
+    train.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
+    train.add_argument(
+        "--limit", type=int, help="only the first N items of each source (development runs)"
+    )
+    train.add_argument("--print-report", action="store_true", help="print the whole report")
     train.add_argument("--out", type=Path, default=DEFAULT_WEIGHTS, help="weights folder")
     train.set_defaults(func=_train)
 
     ev = sub.add_parser("evaluate", help="figures on a data set (held-out half by default)")
-    ev.add_argument("--dataset", type=Path, required=True)
-    ev.add_argument("--format", choices=["openai", "xstest", "injection"], required=True)
+    ev.add_argument("--dataset", type=Path, required=True, help="a file (workplace: or folder)")
+    ev.add_argument(
+        "--format", choices=["openai", "xstest", "injection", "workplace"], required=True
+    )
     ev.add_argument("--split", choices=["held-out", "all"], default="held-out")
     ev.add_argument("--limit", type=int, help="only the first N examples (smoke runs)")
     ev.add_argument("--json", type=Path, help="also write the figures as JSON here")

@@ -52,6 +52,15 @@ class Example:
     categories: frozenset[str] = field(default_factory=frozenset)
     unsafe: bool = False
     kind: str = ""
+    # Workplace set only: its domain, language and English id (an item and its translations
+    # share the id, so they fall on the same side of every split and in the same fold).
+    domain: str = ""
+    lang: str = ""
+    group: str = ""
+
+    def held_out(self) -> bool:
+        """Whether this example is on the held-out side of the split (by group when it has one)."""
+        return is_held_out(self.group or self.text)
 
 
 def read_openai(path: Path | str) -> Iterator[Example]:
@@ -92,6 +101,44 @@ def read_harmbench(path: Path | str) -> Iterator[Example]:
             cat = HARMBENCH_CATEGORIES.get(row["SemanticCategory"])
             if cat is not None:
                 yield Example(row["Behavior"], frozenset({str(cat)}), unsafe=True, kind="harmbench")
+
+
+WORKPLACE_LABELS = ("legitimate", "harmful")
+WORKPLACE_KINDS = ("question", "answer")
+
+
+def workplace_files(path: Path | str) -> list[Path]:
+    """The workplace JSONL files: the file given, or every ``*.jsonl`` of the folder given."""
+    path = Path(path)
+    return sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+
+
+def read_workplace(path: Path | str) -> Iterator[Example]:
+    """The workplace set (a file or its folder); ``unsafe`` is ``label == "harmful"``.
+
+    ``kind`` is ``question`` or ``answer``; ``group`` is the English id the item translates
+    (its own id for an English item).
+    """
+    for file in workplace_files(path):
+        with open(file, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                label, kind = row["label"], row["kind"]
+                if label not in WORKPLACE_LABELS or kind not in WORKPLACE_KINDS:
+                    raise ValueError(f"{file}:{number}: bad label {label!r} or kind {kind!r}")
+                source = str(row.get("source", ""))
+                group = source.split(":", 1)[1] if source.startswith("translated:") else row["id"]
+                yield Example(
+                    row["text"],
+                    frozenset(row.get("categories", [])),
+                    unsafe=label == "harmful",
+                    kind=kind,
+                    domain=row["domain"],
+                    lang=row.get("lang", "en"),
+                    group=group,
+                )
 
 
 def read_seeds(path: Path | str) -> Iterator[Example]:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from moderation import datasets
-from moderation.categories import ATTACK_CATEGORIES, HARM_CATEGORIES
+from moderation.categories import ATTACK_CATEGORIES, HARM_CATEGORIES, Category
 from moderation.check import active_policy, check
 from moderation.datasets import Example
 from moderation.policy import Policy
@@ -20,13 +20,19 @@ FORMATS: dict[str, Callable[[Path], Iterator[Example]]] = {
     "openai": datasets.read_openai,
     "xstest": datasets.read_xstest,
     "injection": datasets.read_injections,
+    "workplace": datasets.read_workplace,
 }
 # Which categories count as "flagged" for each data set's binary label.
 RELEVANT: dict[str, tuple[str, ...]] = {
     "openai": tuple(str(c) for c in HARM_CATEGORIES),
     "xstest": tuple(str(c) for c in HARM_CATEGORIES),
     "injection": tuple(str(c) for c in ATTACK_CATEGORIES),
+    # Advice categories are left out: flagging a question about sick leave is by design, not
+    # over-blocking (``any_action_rate`` counts them too).
+    "workplace": tuple(str(c) for c in HARM_CATEGORIES + ATTACK_CATEGORIES + (Category.PII,)),
 }
+# The stage a workplace item is checked at, by its kind.
+WORKPLACE_STAGES = {"question": Stage.INPUT, "answer": Stage.OUTPUT}
 SPLITS = ("held-out", "all")
 LATENCY_WORDS = 100
 
@@ -78,10 +84,18 @@ def latency_100_words(texts: Sequence[str], policy: Policy, n: int = 200) -> dic
 
 
 def _blocks(verdict: Verdict, relevant: Sequence[str], policy: Policy) -> bool:
+    return _strictest(verdict, relevant, policy) is Action.BLOCK
+
+
+def _strictest(verdict: Verdict, relevant: Sequence[str], policy: Policy) -> Action:
+    """The strictest action the rules of the ``relevant`` categories take on a verdict."""
     rules = policy.stage(verdict.stage).rules
-    return any(
-        c in rules and rules[c].decide(verdict.scores.get(c, 0.0)) is Action.BLOCK for c in relevant
-    )
+    decided = [rules[c].decide(verdict.scores.get(c, 0.0)) for c in relevant if c in rules]
+    return max(decided, key=lambda a: a.severity, default=Action.ALLOW)
+
+
+def _flags(verdict: Verdict, relevant: Sequence[str], policy: Policy) -> bool:
+    return _strictest(verdict, relevant, policy) is not Action.ALLOW
 
 
 def evaluate(
@@ -105,9 +119,11 @@ def evaluate(
     policy = policy or active_policy()
     examples = list(FORMATS[fmt](Path(dataset_path)))
     if split == "held-out":
-        examples = [ex for ex in examples if datasets.is_held_out(ex.text)]
+        examples = [ex for ex in examples if ex.held_out()]
     if limit is not None:
         examples = examples[:limit]
+    if fmt == "workplace":
+        return evaluate_workplace(examples, dataset_path, split=split, policy=policy)
     relevant = RELEVANT[fmt]
     check(examples[0].text if examples else "warm up", stage=Stage.INPUT, policy=policy)
     verdicts, latencies = [], []
@@ -148,6 +164,82 @@ def evaluate(
         result["unsafe_flagged_rate"] = _rate(unsafe, lambda v: v.action is not Action.ALLOW)
         result["unsafe_blocked_rate"] = _rate(unsafe, lambda v: v.blocked)
     return result
+
+
+def _group_rates(
+    pairs: Sequence[tuple[Example, Verdict]], policy: Policy
+) -> dict[str, dict[str, Any]]:
+    relevant = RELEVANT["workplace"]
+    out: dict[str, dict[str, Any]] = {}
+    for label, unsafe in (("legitimate", False), ("harmful", True)):
+        vs = [v for ex, v in pairs if ex.unsafe is unsafe]
+        if not vs:
+            continue
+        out[label] = {
+            "n": len(vs),
+            "blocked_rate": _rate(vs, lambda v: _blocks(v, relevant, policy)),
+            "flagged_rate": _rate(vs, lambda v: _flags(v, relevant, policy)),
+            "any_action_rate": _rate(vs, lambda v: v.action is not Action.ALLOW),
+        }
+    return out
+
+
+def evaluate_workplace(
+    examples: Sequence[Example], dataset_path: str | Path, *, split: str, policy: Policy
+) -> dict[str, Any]:
+    """Blocked and flagged rates of legitimate and harmful workplace items, overall and by group.
+
+    Questions are checked at the input stage, answers at the output stage. ``flagged_rate``
+    counts flag or stricter by a harm, attack or pii rule; ``any_action_rate`` also counts the
+    advice categories' flags (by design at input: sick leave is ordinary work).
+    """
+    check("warm up", stage=Stage.INPUT, policy=policy)
+    pairs: list[tuple[Example, Verdict]] = []
+    latencies = []
+    for ex in examples:
+        verdict, ms = _timed_check(ex.text, WORKPLACE_STAGES[ex.kind], policy)
+        pairs.append((ex, verdict))
+        latencies.append(ms)
+    result: dict[str, Any] = {
+        "dataset": Path(dataset_path).name,
+        "format": "workplace",
+        "split": split,
+        "n": len(pairs),
+        "positives": sum(1 for ex, _ in pairs if ex.unsafe),
+        **{
+            f"{label}_{key}": value
+            for label, figures in _group_rates(pairs, policy).items()
+            for key, value in figures.items()
+            if key != "n"
+        },
+        "errors": sum(1 for _, v in pairs if v.errors),
+    }
+    lat = _percentiles(latencies)
+    result["latency_ms_p50"], result["latency_ms_p95"] = lat["p50"], lat["p95"]
+    for name, key in (("per_domain", "domain"), ("per_language", "lang"), ("per_kind", "kind")):
+        values = sorted({getattr(ex, key) for ex, _ in pairs})
+        result[name] = {
+            value: _group_rates([(ex, v) for ex, v in pairs if getattr(ex, key) == value], policy)
+            for value in values
+        }
+    result["per_category"] = _workplace_categories(pairs, policy)
+    return result
+
+
+def _workplace_categories(
+    pairs: Sequence[tuple[Example, Verdict]], policy: Policy
+) -> dict[str, dict[str, Any]]:
+    """For each labelled harm, the share of its harmful items blocked and flagged."""
+    relevant = RELEVANT["workplace"]
+    out: dict[str, dict[str, Any]] = {}
+    for cat in sorted({c for ex, _ in pairs for c in ex.categories}):
+        vs = [v for ex, v in pairs if cat in ex.categories]
+        out[cat] = {
+            "n": len(vs),
+            "blocked_rate": _rate(vs, lambda v: _blocks(v, relevant, policy)),
+            "flagged_rate": _rate(vs, lambda v: _flags(v, relevant, policy)),
+        }
+    return out
 
 
 def _rate(verdicts: Sequence[Verdict], pred: Callable[[Verdict], bool]) -> float:
@@ -199,6 +291,12 @@ def format_report(result: dict[str, Any]) -> str:
         "safe_flagged_rate",
         "unsafe_flagged_rate",
         "unsafe_blocked_rate",
+        "legitimate_blocked_rate",
+        "legitimate_flagged_rate",
+        "legitimate_any_action_rate",
+        "harmful_blocked_rate",
+        "harmful_flagged_rate",
+        "harmful_any_action_rate",
         "latency_ms_p50",
         "latency_ms_p95",
         "latency_100_words_ms_p50",
@@ -208,6 +306,16 @@ def format_report(result: dict[str, Any]) -> str:
         "errors",
     ]
     lines += [f"  {k:<30} {result[k]}" for k in keys if k in result]
+    for group in ("per_domain", "per_language", "per_kind"):
+        if group not in result:
+            continue
+        lines.append(f"  {group.replace('_', ' ')} (blocked / flagged):")
+        for name, by_label in result[group].items():
+            cells = [
+                f"{label} n={f['n']} {f['blocked_rate']:.3f} / {f['flagged_rate']:.3f}"
+                for label, f in by_label.items()
+            ]
+            lines.append(f"    {name:<20} " + "   ".join(cells))
     lines.append("  per category:")
     for name, figures in result["per_category"].items():
         lines.append(f"    {name:<32} " + "  ".join(f"{k}={v}" for k, v in figures.items()))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +70,10 @@ class Policy:
         return self.stages[Stage(stage)]
 
 
-# Thresholds were chosen on the training halves of the data (see moderation/README.md): the
-# harm heads score 0..1; blocking starts where harmless look-alikes ("kill a Python process")
-# stop, and a lower flag band records borderline texts for review without refusing them. The
-# band (0.28) was set where XSTest's unsafe prompts pass 80% while fewer than 5% of the held-out
-# harmless messages of the injection set are flagged (docs/BENCHMARKS.md, Moderation).
+# The built-in thresholds below are the fallback; the default policy merges over them the
+# thresholds that training chose out of fold and wrote beside the weights
+# (moderation/weights/policy.json; the choice rule is in moderation/README.md, "Calibration").
+CALIBRATED_POLICY = "policy.json"
 _HARM_BLOCK = 0.5
 _HARM_FLAG = 0.28
 _ADVICE_FLAG = 0.5
@@ -118,9 +119,19 @@ def _default_stages() -> dict[Stage, StagePolicy]:
     }
 
 
+@functools.cache
+def _calibrated() -> Mapping[str, Any]:
+    ref = resources.files("moderation.weights").joinpath(CALIBRATED_POLICY)
+    if not ref.is_file():
+        return {}
+    with resources.as_file(ref) as path:
+        return _read_file(path)
+
+
+@functools.cache
 def default_policy() -> Policy:
-    """The built-in policy: safe defaults for an enterprise assistant."""
-    return Policy(stages=_default_stages())
+    """The built-in policy with the calibrated thresholds shipped beside the weights."""
+    return _merge(Policy(stages=_default_stages()), _calibrated())
 
 
 def _parse_rule(where: str, raw: Any, base: Rule | None) -> Rule:

@@ -1,4 +1,10 @@
-"""Reproducible training of the classifier heads from data given by path."""
+"""Reproducible training of the classifier heads, with thresholds chosen out of fold.
+
+Training runs k-fold cross-validation over all training data (folds grouped, so that a
+workplace item and its translations never straddle two folds), picks the policy's thresholds
+on the out-of-fold scores only, then fits the final heads on everything and writes the weights,
+the calibrated policy and a report of the out-of-fold figures.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +12,21 @@ import hashlib
 import json
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from moderation import datasets, embedding, features
-from moderation.categories import CLASSIFIER_CATEGORIES, HARM_CATEGORIES, Category
+from moderation.categories import (
+    ADVICE_CATEGORIES,
+    CLASSIFIER_CATEGORIES,
+    HARM_CATEGORIES,
+    Category,
+)
 from moderation.datasets import Example
 from moderation.heads import LinearHeads
 
@@ -23,6 +35,8 @@ log = logging.getLogger(__name__)
 SEED = 1234
 HARM_WEIGHTS = "harm.npz"
 INJECTION_WEIGHTS = "injection.npz"
+POLICY_FILE = "policy.json"
+REPORT_FILE = "training-report.json"
 # Chosen among a dozen settings (see moderation/README.md, "How the heads were chosen").
 C_EMBEDDING = 1.0
 C_CHARS = 4.0
@@ -32,21 +46,40 @@ BLEND = 0.5
 HARMBENCH_WEIGHT = 0.5
 # Label of the any-harm head stored beside the per-category heads.
 HARMFUL = "harmful"
+FOLDS = 5
+FOLD_SALT = "moderation-fold:"
+SEED_FILES = {"seeds": "examples.jsonl", "hard-negatives": "workplace-negatives.jsonl"}
+# A workplace request for someone's personal data (doxxing a coworker, pulling payroll records)
+# has no harm head of its own; it is taught as the criminal misuse of data it is.
+WORKPLACE_HARM_LABELS = {str(Category.PII): str(Category.DANGEROUS_AND_CRIMINAL_CONTENT)}
 
 
 @dataclass(frozen=True)
 class TrainingData:
-    """Paths of the data sets the heads are trained from."""
+    """Paths of the data sets the heads are trained from (their training halves are used)."""
 
     openai: Path
     injections: Path
     harmbench: Path
     xstest: Path | None = None
+    workplace: Path | None = None  # a workplace JSONL file or the folder of them
 
 
-def seed_examples() -> list[Example]:
-    """The hand-written examples kept with the source (advice, enterprise look-alikes)."""
-    ref = resources.files("moderation.seeds").joinpath("examples.jsonl")
+@dataclass(frozen=True)
+class Item:
+    """One training text, where it came from and what each head learns from it."""
+
+    example: Example
+    source: str  # openai, harmbench, injections, xstest, workplace, seeds, hard-negatives
+    group: str  # the fold key: a workplace item and its translations share one
+    harm: frozenset[str] | None  # labels for the harm/advice heads; None: not trained on
+    injection: bool | None  # label for the injection head; None: not trained on
+    weight: float = 1.0
+
+
+def seed_examples(name: str = "seeds") -> list[Example]:
+    """Hand-written examples kept with the source (provenance in moderation/README.md)."""
+    ref = resources.files("moderation.seeds").joinpath(SEED_FILES[name])
     with resources.as_file(ref) as path:
         return list(datasets.read_seeds(path))
 
@@ -57,12 +90,14 @@ def fit_heads(
     targets: dict[str, np.ndarray],
     vectors: np.ndarray,
     weights: np.ndarray | None = None,
+    counts: Any = None,
 ) -> LinearHeads:
     """Fit one logistic head per label on embeddings and one on character n-grams."""
     from sklearn.feature_extraction.text import TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
-    counts = features.char_counts(texts)
+    if counts is None:
+        counts = features.char_counts(texts)
     tfidf = TfidfTransformer(sublinear_tf=True).fit(counts)
     idf = tfidf.idf_.astype(np.float32)
     chars = features.char_tfidf(counts, idf)
@@ -88,110 +123,577 @@ def fit_heads(
     )
 
 
-def _has_label(ex: Example, label: str) -> bool:
-    if label == HARMFUL:
-        return bool(ex.categories & {str(c) for c in HARM_CATEGORIES})
-    return label in ex.categories
+HARM_LABELS = [str(c) for c in CLASSIFIER_CATEGORIES] + [HARMFUL]
+INJECTION_LABELS = [str(Category.PROMPT_INJECTION)]
+_HARM_NAMES = frozenset(str(c) for c in HARM_CATEGORIES)
+_ATTACKS = frozenset({str(Category.PROMPT_INJECTION), str(Category.JAILBREAK)})
 
 
-def _targets(examples: Sequence[Example], labels: Sequence[str]) -> dict[str, np.ndarray]:
-    return {
-        label: np.array([int(_has_label(ex, label)) for ex in examples], dtype=np.int64)
-        for label in labels
+def _harm_targets(labels: Sequence[frozenset[str]]) -> dict[str, np.ndarray]:
+    out = {
+        label: np.array([int(label in ls) for ls in labels], dtype=np.int64)
+        for label in HARM_LABELS
     }
+    out[HARMFUL] = np.array([int(bool(ls & _HARM_NAMES)) for ls in labels], dtype=np.int64)
+    return out
 
 
-def _fit(examples: list[Example], labels: Sequence[str]) -> LinearHeads:
-    texts = [ex.text for ex in examples]
-    vectors = embedding.embed_batch(texts)
-    weights = np.array([HARMBENCH_WEIGHT if ex.kind == "harmbench" else 1.0 for ex in examples])
-    return fit_heads(labels, texts, _targets(examples, labels), vectors, weights)
+class Features:
+    """Embeddings and character counts of every training text, computed once."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.vectors = embedding.embed_batch(texts)
+        self.counts = features.char_counts(texts).tocsr()
 
 
-def train_harm_heads(data: TrainingData) -> tuple[LinearHeads, dict[str, int]]:
-    """Harm and advice heads from the training halves plus HarmBench and the seeds."""
-    openai = [ex for ex in datasets.read_openai(data.openai) if not datasets.is_held_out(ex.text)]
-    harmbench = list(datasets.read_harmbench(data.harmbench))
-    benign = [
-        ex
-        for ex in datasets.read_injections(data.injections)
-        if not ex.unsafe and not datasets.is_held_out(ex.text)
-    ]
-    seeds = [
-        ex
-        for ex in seed_examples()
-        if not ex.categories & {Category.PROMPT_INJECTION, Category.JAILBREAK}
-    ]
-    examples = openai + harmbench + benign + seeds
-    labels = [str(c) for c in CLASSIFIER_CATEGORIES] + [HARMFUL]
-    counts = {"openai": len(openai), "harmbench": len(harmbench), "benign": len(benign)}
-    counts["seeds"] = len(seeds)
+def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> LinearHeads:
+    rows = np.array([i for i in rows if items[i].harm is not None], dtype=np.int64)
+    labels = [items[i].harm or frozenset() for i in rows]
+    weights = np.array([items[i].weight for i in rows])
+    return fit_heads(
+        HARM_LABELS,
+        [feats.texts[i] for i in rows],
+        _harm_targets(labels),
+        feats.vectors[rows],
+        weights,
+        feats.counts[rows],
+    )
+
+
+def _fit_injection(items: Sequence[Item], rows: np.ndarray, feats: Features) -> LinearHeads:
+    rows = np.array([i for i in rows if items[i].injection is not None], dtype=np.int64)
+    y = np.array([int(bool(items[i].injection)) for i in rows], dtype=np.int64)
+    return fit_heads(
+        INJECTION_LABELS,
+        [feats.texts[i] for i in rows],
+        {INJECTION_LABELS[0]: y},
+        feats.vectors[rows],
+        None,
+        feats.counts[rows],
+    )
+
+
+def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item], dict[str, int]]:
+    """Every training item (the training halves; HarmBench and the seeds whole).
+
+    ``limit`` keeps only the first N items of each source, for quick development runs.
+    XSTest's unsafe prompts have no category: they are given the one a first model, trained
+    on the other items, finds most likely (they are a plain negative for the injection head).
+    """
+    items: list[Item] = []
+
+    def add(source: str, new: Sequence[Item]) -> None:
+        items.extend(new[:limit] if limit is not None else new)
+
+    add(
+        "openai",
+        [
+            Item(ex, "openai", ex.text, ex.categories, None)
+            for ex in datasets.read_openai(data.openai)
+            if not ex.held_out()
+        ],
+    )
+    add(
+        "harmbench",
+        [
+            Item(ex, "harmbench", ex.text, ex.categories, None, HARMBENCH_WEIGHT)
+            for ex in datasets.read_harmbench(data.harmbench)
+        ],
+    )
+    add(
+        "injections",
+        [
+            Item(ex, "injections", ex.text, None if ex.unsafe else frozenset(), ex.unsafe)
+            for ex in datasets.read_injections(data.injections)
+            if not ex.held_out()
+        ],
+    )
+    for name in SEED_FILES:
+        add(
+            name,
+            [
+                Item(
+                    ex,
+                    name,
+                    ex.text,
+                    None if ex.categories & _ATTACKS else ex.categories,
+                    None if ex.categories - _ATTACKS else bool(ex.categories),
+                )
+                for ex in seed_examples(name)
+            ],
+        )
+    if data.workplace is not None:
+        add(
+            "workplace",
+            [
+                _workplace_item(ex)
+                for ex in datasets.read_workplace(data.workplace)
+                if not ex.held_out()
+            ],
+        )
     if data.xstest is not None:
-        # XSTest has no per-category labels: its unsafe prompts take the category a first
-        # model trained without them finds most likely (safe prompts are plain negatives).
-        first = _fit(examples, labels)
-        xs = [ex for ex in datasets.read_xstest(data.xstest) if not datasets.is_held_out(ex.text)]
-        harm_rows = [labels.index(str(c)) for c in HARM_CATEGORIES]
+        xs = [ex for ex in datasets.read_xstest(data.xstest) if not ex.held_out()]
+        if limit is not None:
+            xs = xs[:limit]
+        feats = Features([it.example.text for it in items])
+        first = _fit_harm(items, np.arange(len(items)), feats)
         unsafe = [ex for ex in xs if ex.unsafe]
-        probs = first.score_arrays_batch(
+        raw = first.score_arrays_batch(
             embedding.embed_batch([ex.text for ex in unsafe]),
             features.char_counts([ex.text for ex in unsafe]),
         )
-        for ex, p in zip(unsafe, probs, strict=True):
-            cat = labels[harm_rows[int(np.argmax(p[harm_rows]))]]
-            examples.append(Example(ex.text, frozenset({cat}), unsafe=True, kind=ex.kind))
-        examples += [ex for ex in xs if not ex.unsafe]
-        counts["xstest"] = len(xs)
-    return _fit(examples, labels), counts
+        harm_rows = [HARM_LABELS.index(str(c)) for c in HARM_CATEGORIES]
+        guessed = {
+            ex.text: HARM_LABELS[harm_rows[int(np.argmax(p[harm_rows]))]]
+            for ex, p in zip(unsafe, raw, strict=True)
+        }
+        for ex in xs:
+            labels = frozenset({guessed[ex.text]}) if ex.unsafe else frozenset()
+            items.append(Item(ex, "xstest", ex.text, labels, False))
+    counts: dict[str, int] = {}
+    for it in items:
+        counts[it.source] = counts.get(it.source, 0) + 1
+    return items, counts
 
 
-def train_injection_head(data: TrainingData) -> tuple[LinearHeads, dict[str, int]]:
-    """The prompt-injection head from the training half of the injection set plus the seeds."""
-    train = [
-        ex for ex in datasets.read_injections(data.injections) if not datasets.is_held_out(ex.text)
-    ]
-    seeds = [
-        ex
-        for ex in seed_examples()
-        if not ex.categories or Category.PROMPT_INJECTION in ex.categories
-    ]
-    examples = train + seeds
-    return _fit(examples, [str(Category.PROMPT_INJECTION)]), {
-        "injections": len(train),
-        "seeds": len(seeds),
+def _workplace_item(ex: Example) -> Item:
+    harm = frozenset(WORKPLACE_HARM_LABELS.get(c, c) for c in ex.categories) - _ATTACKS
+    # A jailbreak-only request has no harm label: the injection head learns it instead.
+    only_attack = bool(ex.categories) and not harm
+    return Item(
+        ex, "workplace", ex.group, None if only_attack else harm, bool(ex.categories & _ATTACKS)
+    )
+
+
+def fold_of(group: str, folds: int = FOLDS) -> int:
+    """The fold of a group: a salted hash, so the assignment is stable and needs no shuffle."""
+    digest = hashlib.sha256((FOLD_SALT + group).encode("utf-8")).digest()
+    return int.from_bytes(digest[:4], "big") % folds
+
+
+@dataclass
+class Scores:
+    """Scores of every item as the shipped detectors would give them (one text each)."""
+
+    harm: np.ndarray  # (N, 5) harm category scores (mean of any-harm and category head)
+    advice: np.ndarray  # (N, 3)
+    injection: np.ndarray  # (N,) max of the head and the patterns
+    jailbreak: np.ndarray  # (N,) patterns
+    pii: np.ndarray  # (N,) 1.0 when a PII span is found
+
+
+def score_items(
+    items: Sequence[Item], rows: np.ndarray, feats: Features, harm: LinearHeads, inj: LinearHeads
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Harm, advice and injection-head scores of some items under the given heads."""
+    from moderation.classifier import combine
+
+    raw = harm.score_arrays_batch(feats.vectors[rows], feats.counts[rows])
+    combined = [combine(dict(zip(harm.labels, r.tolist(), strict=True))) for r in raw]
+    h = np.array([[c[str(cat)] for cat in HARM_CATEGORIES] for c in combined])
+    a = np.array([[c[str(cat)] for cat in ADVICE_CATEGORIES] for c in combined])
+    i = inj.score_arrays_batch(feats.vectors[rows], feats.counts[rows])[:, 0]
+    return h, a, i
+
+
+def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Scores:
+    """Scores of every item by heads trained on the other folds only."""
+    from moderation.injection import INJECTION_PATTERNS, JAILBREAK_PATTERNS, pattern_score
+    from moderation.pii import find_pii
+
+    n = len(items)
+    fold = np.array([fold_of(it.group, folds) for it in items])
+    harm = np.zeros((n, len(HARM_CATEGORIES)))
+    advice = np.zeros((n, len(ADVICE_CATEGORIES)))
+    head = np.zeros(n)
+    for k in range(folds):
+        train_rows, test_rows = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        log.info(
+            "fold %d/%d: %d training items, %d scored",
+            k + 1,
+            folds,
+            len(train_rows),
+            len(test_rows),
+        )
+        h, a, i = score_items(
+            items,
+            test_rows,
+            feats,
+            _fit_harm(items, train_rows, feats),
+            _fit_injection(items, train_rows, feats),
+        )
+        harm[test_rows], advice[test_rows], head[test_rows] = h, a, i
+    texts = [it.example.text for it in items]
+    jailbreak = np.array([pattern_score(t, JAILBREAK_PATTERNS) for t in texts])
+    patterns = np.array([pattern_score(t, INJECTION_PATTERNS) for t in texts])
+    return Scores(
+        harm=harm,
+        advice=advice,
+        injection=np.maximum.reduce([head, patterns, jailbreak]),
+        jailbreak=jailbreak,
+        pii=np.array([1.0 if find_pii(t) else 0.0 for t in texts]),
+    )
+
+
+# ---- calibration: the choice rule -------------------------------------------------------------
+#
+# All limits are checked on out-of-fold scores of the training data, a little inside the targets
+# (the same scores choose and measure, so the choice is a little optimistic about itself).
+LIMITS = {
+    "injection_workplace_legitimate_blocked": 0.005,
+    "workplace_legitimate_blocked": 0.015,
+    "xstest_safe_blocked": 0.04,
+    "harmless_blocked": 0.05,
+    "workplace_legitimate_flagged": 0.12,
+    "harmless_flagged": 0.10,
+}
+CHOICE_RULE = (
+    "Out-of-fold scores only. (1) prompt_injection threshold: the highest F1 on the injection "
+    "set's training half while at most {injection_workplace_legitimate_blocked:.1%} of legitimate "
+    "workplace questions are blocked by it. (2) Per-category block thresholds (shared by input "
+    "and output): greedy, each step lowers the one threshold that adds the most blocked harmful "
+    "items per harmless item newly blocked, maximising the mean blocked recall over OpenAI "
+    "positives, HarmBench, XSTest unsafe and workplace harmful items, while legitimate workplace "
+    "items blocked <= {workplace_legitimate_blocked:.1%}, XSTest safe prompts blocked <= "
+    "{xstest_safe_blocked:.0%} and harmless OpenAI/injection-set texts blocked <= "
+    "{harmless_blocked:.0%}. (3) Flag bands the same way for flagged-or-blocked recall, while "
+    "legitimate workplace items flagged (harm, attack or pii rule) <= "
+    "{workplace_legitimate_flagged:.0%} and harmless OpenAI/injection-set texts flagged <= "
+    "{harmless_flagged:.0%}."
+).format(**LIMITS)
+GRID = np.round(np.arange(0.20, 0.96, 0.01), 2)
+
+
+@dataclass
+class Sets:
+    """Boolean masks over the items: which population each belongs to."""
+
+    input_stage: np.ndarray
+    workplace_legitimate: np.ndarray
+    workplace_harmful: np.ndarray
+    xstest_safe: np.ndarray
+    xstest_unsafe: np.ndarray
+    openai_positive: np.ndarray
+    harmbench: np.ndarray
+    harmless: np.ndarray  # OpenAI negatives and the injection set's harmless texts
+    injection_set: np.ndarray
+    injection_positive: np.ndarray
+
+    @classmethod
+    def of(cls, items: Sequence[Item]) -> Sets:
+        def mask(pred: Callable[[Item], bool]) -> np.ndarray:
+            return np.array([pred(it) for it in items], dtype=bool)
+
+        return cls(
+            input_stage=mask(lambda it: it.source != "workplace" or it.example.kind == "question"),
+            workplace_legitimate=mask(
+                lambda it: it.source == "workplace" and not it.example.unsafe
+            ),
+            workplace_harmful=mask(lambda it: it.source == "workplace" and it.example.unsafe),
+            xstest_safe=mask(lambda it: it.source == "xstest" and not it.example.unsafe),
+            xstest_unsafe=mask(lambda it: it.source == "xstest" and it.example.unsafe),
+            openai_positive=mask(lambda it: it.source == "openai" and it.example.unsafe),
+            harmbench=mask(lambda it: it.source == "harmbench"),
+            harmless=mask(
+                lambda it: it.source in ("openai", "injections") and not it.example.unsafe
+            ),
+            injection_set=mask(lambda it: it.source == "injections"),
+            injection_positive=mask(lambda it: it.source == "injections" and it.example.unsafe),
+        )
+
+    def positives(self) -> list[np.ndarray]:
+        return [self.openai_positive, self.harmbench, self.xstest_unsafe, self.workplace_harmful]
+
+
+def _rate(hit: np.ndarray, mask: np.ndarray) -> float:
+    return float(hit[mask].mean()) if mask.any() else 0.0
+
+
+@dataclass
+class Thresholds:
+    """The calibrated operating points."""
+
+    block: dict[str, float]
+    flag: dict[str, float]
+    injection: float
+
+    def blocked(self, s: Scores, sets: Sets) -> np.ndarray:
+        harm = np.zeros(len(s.injection), dtype=bool)
+        for j, cat in enumerate(HARM_CATEGORIES):
+            harm |= s.harm[:, j] >= self.block[str(cat)]
+        attack = (s.injection >= self.injection) | (s.jailbreak >= 0.5)
+        return harm | (sets.input_stage & attack)
+
+    def flagged(self, s: Scores, sets: Sets) -> np.ndarray:
+        """Flag or stricter by a harm, attack or pii rule (advice flags not counted)."""
+        hit = self.blocked(s, sets) | (s.pii >= 0.5)
+        for j, cat in enumerate(HARM_CATEGORIES):
+            hit |= s.harm[:, j] >= min(self.flag[str(cat)], self.block[str(cat)])
+        return hit
+
+    def any_action(self, s: Scores, sets: Sets) -> np.ndarray:
+        """Any action at all, the advice categories' flags at input included."""
+        return self.flagged(s, sets) | (sets.input_stage & (s.advice >= 0.5).any(axis=1))
+
+
+def _greedy(
+    start: dict[str, float],
+    floor: dict[str, float],
+    hits: Callable[[dict[str, float]], np.ndarray],
+    feasible: Callable[[np.ndarray], bool],
+    positives: list[np.ndarray],
+    negatives: np.ndarray,
+) -> dict[str, float]:
+    """Lower thresholds one at a time, best gain in recall per harmless item caught first."""
+
+    def objective(hit: np.ndarray) -> float:
+        return float(np.mean([_rate(hit, m) for m in positives if m.any()]))
+
+    current = dict(start)
+    hit = hits(current)
+    while True:
+        best: tuple[float, str, float] | None = None
+        base_obj, base_neg = objective(hit), int(hit[negatives].sum())
+        for cat, value in current.items():
+            for t in GRID[(value > GRID) & (floor[cat] <= GRID)][::-1]:
+                trial = hits({**current, cat: float(t)})
+                if not feasible(trial):
+                    break
+                gain = objective(trial) - base_obj
+                if gain <= 0:
+                    continue
+                ratio = gain / (1 + int(trial[negatives].sum()) - base_neg)
+                if best is None or ratio > best[0]:
+                    best = (ratio, cat, float(t))
+        if best is None:
+            return current
+        current[best[1]] = best[2]
+        hit = hits(current)
+
+
+def calibrate(s: Scores, sets: Sets) -> Thresholds:
+    """Choose the thresholds on out-of-fold scores by the rule in ``CHOICE_RULE``."""
+    from sklearn.metrics import f1_score
+
+    cats = [str(c) for c in HARM_CATEGORIES]
+    y = sets.injection_positive[sets.injection_set]
+    best_f1, t_inj = -1.0, 0.95
+    wl_questions = sets.workplace_legitimate & sets.input_stage
+    for t in GRID:
+        attack = (s.injection >= t) | (s.jailbreak >= 0.5)
+        if _rate(attack, wl_questions) > LIMITS["injection_workplace_legitimate_blocked"]:
+            continue
+        f1 = float(f1_score(y, attack[sets.injection_set]))
+        if f1 > best_f1:
+            best_f1, t_inj = f1, float(t)
+    negatives = sets.workplace_legitimate | sets.xstest_safe | sets.harmless
+
+    def block_hits(block: dict[str, float]) -> np.ndarray:
+        return Thresholds(block, block, t_inj).blocked(s, sets)
+
+    def block_ok(hit: np.ndarray) -> bool:
+        return (
+            _rate(hit, sets.workplace_legitimate) <= LIMITS["workplace_legitimate_blocked"]
+            and _rate(hit, sets.xstest_safe) <= LIMITS["xstest_safe_blocked"]
+            and _rate(hit, sets.harmless) <= LIMITS["harmless_blocked"]
+        )
+
+    top = dict.fromkeys(cats, float(GRID[-1]))
+    block = _greedy(
+        top, dict.fromkeys(cats, float(GRID[0])), block_hits, block_ok, sets.positives(), negatives
+    )
+
+    def flag_hits(flag: dict[str, float]) -> np.ndarray:
+        return Thresholds(block, flag, t_inj).flagged(s, sets)
+
+    def flag_ok(hit: np.ndarray) -> bool:
+        return (
+            _rate(hit, sets.workplace_legitimate) <= LIMITS["workplace_legitimate_flagged"]
+            and _rate(hit, sets.harmless) <= LIMITS["harmless_flagged"]
+        )
+
+    flag = _greedy(
+        block, dict.fromkeys(cats, float(GRID[0])), flag_hits, flag_ok, sets.positives(), negatives
+    )
+    return Thresholds(block, flag, t_inj)
+
+
+# ---- figures -----------------------------------------------------------------------------------
+
+TARGETS: dict[str, tuple[str, float]] = {
+    "openai_auprc": (">=", 0.85),
+    "openai_hate_and_discrimination_auprc": (">=", 0.60),
+    "openai_violence_and_threats_auprc": (">=", 0.60),
+    "xstest_unsafe_flagged_or_blocked": (">=", 0.85),
+    "xstest_safe_blocked": ("<=", 0.05),
+    "injection_f1": (">=", 0.88),
+    "workplace_legitimate_blocked": ("<=", 0.02),
+    "workplace_legitimate_flagged": ("<=", 0.15),
+    "workplace_harmful_flagged_or_blocked": (">=", 0.85),
+}
+
+
+def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict[str, Any]:
+    """The out-of-fold figures of a set of thresholds, with the targets they are held to."""
+    from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
+
+    blocked, flagged, acted = t.blocked(s, sets), t.flagged(s, sets), t.any_action(s, sets)
+    openai = np.array([it.source == "openai" for it in items])
+    out: dict[str, Any] = {}
+    y = np.array([it.example.unsafe for it in items])[openai]
+    out["openai_auprc"] = float(average_precision_score(y, s.harm[openai].max(axis=1)))
+    for j, cat in enumerate(HARM_CATEGORIES):
+        yc = np.array([str(cat) in it.example.categories for it in items])[openai]
+        if yc.any():
+            out[f"openai_{cat}_auprc"] = float(average_precision_score(yc, s.harm[openai, j]))
+    out["openai_blocked_recall"] = _rate(blocked, sets.openai_positive)
+    out["harmbench_blocked_recall"] = _rate(blocked, sets.harmbench)
+    out["harmless_blocked"] = _rate(blocked, sets.harmless)
+    out["harmless_flagged"] = _rate(flagged, sets.harmless)
+    out["xstest_unsafe_flagged_or_blocked"] = _rate(acted, sets.xstest_unsafe)
+    out["xstest_unsafe_blocked"] = _rate(blocked, sets.xstest_unsafe)
+    out["xstest_safe_blocked"] = _rate(blocked, sets.xstest_safe)
+    out["xstest_safe_flagged_or_blocked"] = _rate(acted, sets.xstest_safe)
+    inj = sets.injection_set
+    yi, pi = (
+        sets.injection_positive[inj],
+        ((s.injection >= t.injection) | (s.jailbreak >= 0.5))[inj],
+    )
+    out["injection_f1"] = float(f1_score(yi, pi))
+    out["injection_precision"] = float(precision_score(yi, pi, zero_division=0))
+    out["injection_recall"] = float(recall_score(yi, pi))
+    out["workplace_legitimate_blocked"] = _rate(blocked, sets.workplace_legitimate)
+    out["workplace_legitimate_flagged"] = _rate(flagged, sets.workplace_legitimate)
+    out["workplace_legitimate_any_action"] = _rate(acted, sets.workplace_legitimate)
+    out["workplace_harmful_blocked"] = _rate(blocked, sets.workplace_harmful)
+    out["workplace_harmful_flagged_or_blocked"] = _rate(flagged, sets.workplace_harmful)
+    out = {k: round(v, 4) for k, v in out.items()}
+    for name, key in (
+        ("workplace_per_language", "lang"),
+        ("workplace_per_kind", "kind"),
+        ("workplace_per_domain", "domain"),
+    ):
+        groups: dict[str, Any] = {}
+        for value in sorted({getattr(it.example, key) for it in items if it.source == "workplace"}):
+            m = np.array(
+                [it.source == "workplace" and getattr(it.example, key) == value for it in items]
+            )
+            groups[value] = {
+                "legitimate": {
+                    "n": int((m & sets.workplace_legitimate).sum()),
+                    "blocked": round(_rate(blocked, m & sets.workplace_legitimate), 4),
+                    "flagged": round(_rate(flagged, m & sets.workplace_legitimate), 4),
+                },
+                "harmful": {
+                    "n": int((m & sets.workplace_harmful).sum()),
+                    "blocked": round(_rate(blocked, m & sets.workplace_harmful), 4),
+                    "flagged": round(_rate(flagged, m & sets.workplace_harmful), 4),
+                },
+            }
+        out[name] = groups
+    out["targets"] = {
+        name: {
+            "target": f"{op} {bound}",
+            "value": out[name],
+            "met": bool(out[name] >= bound if op == ">=" else out[name] <= bound),
+        }
+        for name, (op, bound) in TARGETS.items()
+        if name in out
+    }
+    return out
+
+
+def policy_file(t: Thresholds) -> dict[str, Any]:
+    """The calibrated thresholds in the policy-file format (merged over the built-in rules)."""
+    harm = {
+        cat: {"threshold": t.block[cat], "flag_threshold": min(t.flag[cat], t.block[cat])}
+        for cat in (str(c) for c in HARM_CATEGORIES)
+    }
+    attack = {str(Category.PROMPT_INJECTION): {"threshold": t.injection}}
+    return {
+        "stages": {
+            "input": {"rules": {**harm, **attack}},
+            "context": {"rules": attack},
+            "output": {"rules": harm},
+        }
     }
 
 
 def _sha256(path: Path) -> str:
+    if path.is_dir():
+        digest = hashlib.sha256()
+        for file in datasets.workplace_files(path):
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        return digest.hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def train(data: TrainingData, out_dir: Path) -> dict[str, object]:
-    """Train every head, write the weights and a report of what they were trained on."""
+def train(
+    data: TrainingData,
+    out_dir: Path,
+    *,
+    limit: int | None = None,
+    folds: int = FOLDS,
+    echo: Callable[[str], None] = print,
+) -> dict[str, object]:
+    """Cross-validate, calibrate, train the final heads; write weights, policy and report."""
     random.seed(SEED)
     np.random.seed(SEED)
-    harm, harm_counts = train_harm_heads(data)
-    injection, injection_counts = train_injection_head(data)
+    items, counts = collect(data, limit=limit)
+    echo(f"{len(items)} training items: {counts}")
+    feats = Features([it.example.text for it in items])
+    scores = out_of_fold(items, feats, folds)
+    sets = Sets.of(items)
+    thresholds = calibrate(scores, sets)
+    oof = figures(items, scores, sets, thresholds)
+    echo(
+        f"thresholds: block {thresholds.block}, flag {thresholds.flag}, prompt_injection {thresholds.injection}"
+    )
+    for name, row in oof["targets"].items():
+        echo(
+            f"  out-of-fold {name:<40} {row['value']:.4f}  target {row['target']:<8} {'met' if row['met'] else 'NOT met'}"
+        )
+    everything = np.arange(len(items))
+    harm = _fit_harm(items, everything, feats)
+    injection = _fit_injection(items, everything, feats)
     out_dir.mkdir(parents=True, exist_ok=True)
     harm.save(out_dir / HARM_WEIGHTS)
     injection.save(out_dir / INJECTION_WEIGHTS)
+    (out_dir / POLICY_FILE).write_text(json.dumps(policy_file(thresholds), indent=2) + "\n")
     sources = {
         name: {"file": p.name, "sha256": _sha256(p)}
         for name, p in vars(data).items()
         if p is not None
     }
+    for name, file in SEED_FILES.items():
+        ref = resources.files("moderation.seeds").joinpath(file)
+        with resources.as_file(ref) as path:
+            sources[name] = {"file": f"moderation/seeds/{file}", "sha256": _sha256(path)}
     report: dict[str, object] = {
         "seed": SEED,
-        "split": f"held out when sha256({datasets.SPLIT_SALT!r} + text)[0] is odd",
-        "harm_examples": harm_counts,
-        "injection_examples": injection_counts,
+        "split": (
+            f"held out when sha256({datasets.SPLIT_SALT!r} + text)[0] is odd; a workplace item "
+            "by its English id instead of its text, so translations follow their original"
+        ),
+        "folds": f"{folds} folds, fold = int(sha256({FOLD_SALT!r} + group)[:4]) % {folds}",
+        "limit_per_source": limit,
+        "examples": counts,
         "hyperparameters": {
             "C_embedding": C_EMBEDDING,
             "C_chars": C_CHARS,
             "blend": BLEND,
             "harmbench_weight": HARMBENCH_WEIGHT,
         },
+        "choice_rule": CHOICE_RULE,
+        "limits": LIMITS,
+        "thresholds": {
+            "block": thresholds.block,
+            "flag": thresholds.flag,
+            "prompt_injection": thresholds.injection,
+        },
+        "out_of_fold": oof,
         "sources": sources,
     }
-    (out_dir / "training-report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
     return report
