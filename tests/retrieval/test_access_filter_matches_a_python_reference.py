@@ -13,6 +13,7 @@ from retrieval.access import chunks_visible_to, documents_visible_to, principals
 from retrieval.models import Chunk, Document
 from retrieval.search import SearchOptions, _visible_chunks, search_with
 from retrieval.services import document_set_access
+from tests.retrieval.rerankers import cross_encoder_folder  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def may_read(user_index, membership, spec):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs=documents_strategy, membership=membership_strategy, flip=st.booleans())
-def test_sql_filter_agrees_with_the_python_rules(specs, membership, flip):
+def test_sql_filter_agrees_with_the_python_rules(cross_encoder_folder, specs, membership, flip):  # noqa: F811
     with transaction.atomic():
         users = [User.objects.create(username=f"p{i}") for i in range(USERS)]
         groups = [Group.objects.create(name=f"pg{i}") for i in range(GROUPS)]
@@ -80,13 +81,16 @@ def test_sql_filter_agrees_with_the_python_rules(specs, membership, flip):
             }  # fmt: skip
             assert set(documents_visible_to(user).values_list("id", flat=True)) == expected
             assert set(chunks_visible_to(user).values_list("document_id", flat=True)) == expected
-            passages = search_with(
-                principals=principals_for(user),
-                query="text",
-                k=50,
-                options=SearchOptions.configured(use_dense=False),
-            )
-            assert {p.document_id for p in passages} == expected
+            # With the second stage on (a real cross-encoder), the same set and nothing more.
+            for reranker in ("off", str(cross_encoder_folder)):
+                passages = search_with(
+                    principals=principals_for(user),
+                    query="text",
+                    k=50,
+                    options=SearchOptions.configured(use_dense=False, reranker=reranker),
+                )
+                assert {p.document_id for p in passages} == expected
+                assert reranker == "off" or all(p.rerank_score is not None for p in passages)
             # The per-access-set counts kept by the database trigger agree as well.
             with connection.cursor() as cursor:
                 assert _visible_chunks(cursor, principals_for(user)) == (len(expected), len(specs))
