@@ -44,6 +44,11 @@ BLEND = 0.5
 # HarmBench requests are phrased unlike the chat messages of the other sets; full weight
 # pulled the heads towards "sounds like a request" and cost precision on real messages.
 HARMBENCH_WEIGHT = 0.5
+# The workplace set is the register the assistant is used in; its items count this many times.
+WORKPLACE_WEIGHT = 3.0
+# Texts of the harm sets are plain negatives for the injection head (an injection rule runs on
+# every question), at this weight, so they do not drown the injection set's own negatives.
+INJECTION_NEGATIVE_WEIGHT = 0.25
 # Label of the any-harm head stored beside the per-category heads.
 HARMFUL = "harmful"
 FOLDS = 5
@@ -127,6 +132,7 @@ HARM_LABELS = [str(c) for c in CLASSIFIER_CATEGORIES] + [HARMFUL]
 INJECTION_LABELS = [str(Category.PROMPT_INJECTION)]
 _HARM_NAMES = frozenset(str(c) for c in HARM_CATEGORIES)
 _ATTACKS = frozenset({str(Category.PROMPT_INJECTION), str(Category.JAILBREAK)})
+_HARM_SETS = frozenset({"openai", "harmbench", "xstest"})
 
 
 def _harm_targets(labels: Sequence[frozenset[str]]) -> dict[str, np.ndarray]:
@@ -164,12 +170,15 @@ def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> Linea
 def _fit_injection(items: Sequence[Item], rows: np.ndarray, feats: Features) -> LinearHeads:
     rows = np.array([i for i in rows if items[i].injection is not None], dtype=np.int64)
     y = np.array([int(bool(items[i].injection)) for i in rows], dtype=np.int64)
+    weights = np.array(
+        [INJECTION_NEGATIVE_WEIGHT if items[i].source in _HARM_SETS else 1.0 for i in rows]
+    )
     return fit_heads(
         INJECTION_LABELS,
         [feats.texts[i] for i in rows],
         {INJECTION_LABELS[0]: y},
         feats.vectors[rows],
-        None,
+        weights,
         feats.counts[rows],
     )
 
@@ -189,7 +198,7 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
     add(
         "openai",
         [
-            Item(ex, "openai", ex.text, ex.categories, None)
+            Item(ex, "openai", ex.text, ex.categories, False)
             for ex in datasets.read_openai(data.openai)
             if not ex.held_out()
         ],
@@ -197,7 +206,7 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
     add(
         "harmbench",
         [
-            Item(ex, "harmbench", ex.text, ex.categories, None, HARMBENCH_WEIGHT)
+            Item(ex, "harmbench", ex.text, ex.categories, False, HARMBENCH_WEIGHT)
             for ex in datasets.read_harmbench(data.harmbench)
         ],
     )
@@ -262,7 +271,12 @@ def _workplace_item(ex: Example) -> Item:
     # A jailbreak-only request has no harm label: the injection head learns it instead.
     only_attack = bool(ex.categories) and not harm
     return Item(
-        ex, "workplace", ex.group, None if only_attack else harm, bool(ex.categories & _ATTACKS)
+        ex,
+        "workplace",
+        ex.group,
+        None if only_attack else harm,
+        bool(ex.categories & _ATTACKS),
+        WORKPLACE_WEIGHT,
     )
 
 
@@ -346,12 +360,14 @@ LIMITS = {
     "xstest_safe_blocked": 0.04,
     "harmless_blocked": 0.05,
     "workplace_legitimate_flagged": 0.12,
-    "harmless_flagged": 0.10,
+    "messages_flagged": 0.10,
+    "injection_harmless_blocked": 0.01,
 }
 CHOICE_RULE = (
     "Out-of-fold scores only. (1) prompt_injection threshold: the highest F1 on the injection "
     "set's training half while at most {injection_workplace_legitimate_blocked:.1%} of legitimate "
-    "workplace questions are blocked by it. (2) Per-category block thresholds (shared by input "
+    "workplace questions and {injection_harmless_blocked:.0%} of harmless OpenAI/injection-set "
+    "texts are blocked by it. (2) Per-category block thresholds (shared by input "
     "and output): greedy, each step lowers the one threshold that adds the most blocked harmful "
     "items per harmless item newly blocked, maximising the mean blocked recall over OpenAI "
     "positives, HarmBench, XSTest unsafe and workplace harmful items, while legitimate workplace "
@@ -359,8 +375,8 @@ CHOICE_RULE = (
     "{xstest_safe_blocked:.0%} and harmless OpenAI/injection-set texts blocked <= "
     "{harmless_blocked:.0%}. (3) Flag bands the same way for flagged-or-blocked recall, while "
     "legitimate workplace items flagged (harm, attack or pii rule) <= "
-    "{workplace_legitimate_flagged:.0%} and harmless OpenAI/injection-set texts flagged <= "
-    "{harmless_flagged:.0%}."
+    "{workplace_legitimate_flagged:.0%} and the injection set's harmless messages flagged <= "
+    "{messages_flagged:.0%} (OpenAI's harmless texts are often crude; flagging one only records it)."
 ).format(**LIMITS)
 GRID = np.round(np.arange(0.20, 0.96, 0.01), 2)
 
@@ -377,6 +393,7 @@ class Sets:
     openai_positive: np.ndarray
     harmbench: np.ndarray
     harmless: np.ndarray  # OpenAI negatives and the injection set's harmless texts
+    messages: np.ndarray  # the injection set's harmless texts: everyday questions and requests
     injection_set: np.ndarray
     injection_positive: np.ndarray
 
@@ -398,6 +415,7 @@ class Sets:
             harmless=mask(
                 lambda it: it.source in ("openai", "injections") and not it.example.unsafe
             ),
+            messages=mask(lambda it: it.source == "injections" and not it.example.unsafe),
             injection_set=mask(lambda it: it.source == "injections"),
             injection_positive=mask(lambda it: it.source == "injections" and it.example.unsafe),
         )
@@ -482,7 +500,10 @@ def calibrate(s: Scores, sets: Sets) -> Thresholds:
     wl_questions = sets.workplace_legitimate & sets.input_stage
     for t in GRID:
         attack = (s.injection >= t) | (s.jailbreak >= 0.5)
-        if _rate(attack, wl_questions) > LIMITS["injection_workplace_legitimate_blocked"]:
+        if (
+            _rate(attack, wl_questions) > LIMITS["injection_workplace_legitimate_blocked"]
+            or _rate(attack, sets.harmless) > LIMITS["injection_harmless_blocked"]
+        ):
             continue
         f1 = float(f1_score(y, attack[sets.injection_set]))
         if f1 > best_f1:
@@ -510,7 +531,7 @@ def calibrate(s: Scores, sets: Sets) -> Thresholds:
     def flag_ok(hit: np.ndarray) -> bool:
         return (
             _rate(hit, sets.workplace_legitimate) <= LIMITS["workplace_legitimate_flagged"]
-            and _rate(hit, sets.harmless) <= LIMITS["harmless_flagged"]
+            and _rate(hit, sets.messages) <= LIMITS["messages_flagged"]
         )
 
     flag = _greedy(
@@ -551,6 +572,7 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     out["harmbench_blocked_recall"] = _rate(blocked, sets.harmbench)
     out["harmless_blocked"] = _rate(blocked, sets.harmless)
     out["harmless_flagged"] = _rate(flagged, sets.harmless)
+    out["messages_flagged"] = _rate(flagged, sets.messages)
     out["xstest_unsafe_flagged_or_blocked"] = _rate(acted, sets.xstest_unsafe)
     out["xstest_unsafe_blocked"] = _rate(blocked, sets.xstest_unsafe)
     out["xstest_safe_blocked"] = _rate(blocked, sets.xstest_safe)

@@ -12,10 +12,16 @@ from moderation.evaluation import FORMATS, SPLITS, evaluate, format_report
 
 
 class Command(BaseCommand):
-    help = "Evaluate moderation on a data set: AUPRC, recall at 5% FPR, F1, XSTest rates, latency."
+    help = (
+        "Evaluate moderation on a data set: AUPRC, recall at 5% FPR, F1, XSTest rates, latency; "
+        "for the workplace set (a file or its folder), blocked and flagged rates of legitimate "
+        "and harmful items by domain, language and kind."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--dataset", type=Path, required=True)
+        parser.add_argument(
+            "--dataset", type=Path, required=True, help="a file (workplace: or folder)"
+        )
         parser.add_argument("--format", choices=sorted(FORMATS), required=True)
         parser.add_argument("--split", choices=SPLITS, default="held-out")
         parser.add_argument("--limit", type=int, default=None)
