@@ -299,7 +299,7 @@ def write(
     model.save(out / WEIGHTS_NAME)
     manifest = {
         "format": SHIPPED_FORMAT,
-        "name": "minilm-l3-enterprise",
+        "name": f"minilm-l{settings.layers}-enterprise",
         "layers": settings.layers,
         "max_tokens": settings.max_tokens,
         "weights": WEIGHTS_NAME,
