@@ -19,6 +19,7 @@ def _train(args: argparse.Namespace) -> int:
         harmbench=args.harmbench,
         xstest=args.xstest,
         workplace=args.workplace,
+        documents=args.documents,
     )
     report = train(data, args.out, limit=args.limit, folds=args.folds)
     print(f"report written to {args.out / 'training-report.json'}")
@@ -58,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--workplace", type=Path, help="workplace set: a .jsonl file or its folder (training half)"
     )
+    train.add_argument(
+        "--documents",
+        type=Path,
+        help="enterprise corpus folder (<company>/md/*.md): sections, clean and with an inserted "
+        "instruction, for the injection head (the held-out company is never read)",
+    )
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     train.add_argument(
         "--limit", type=int, help="only the first N items of each source (development runs)"
@@ -69,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="figures on a data set (held-out half by default)")
     ev.add_argument("--dataset", type=Path, required=True, help="a file (workplace: or folder)")
     ev.add_argument(
-        "--format", choices=["openai", "xstest", "injection", "workplace"], required=True
+        "--format",
+        choices=["openai", "xstest", "injection", "workplace", "documents"],
+        required=True,
+        help="documents: an enterprise corpus folder (<company>/md/*.md); held-out: its held-out "
+        "company only",
     )
     ev.add_argument("--split", choices=["held-out", "all"], default="held-out")
     ev.add_argument("--limit", type=int, help="only the first N examples (smoke runs)")

@@ -34,6 +34,10 @@ RELEVANT: dict[str, tuple[str, ...]] = {
 # The stage a workplace item is checked at, by its kind.
 WORKPLACE_STAGES = {"question": Stage.INPUT, "answer": Stage.OUTPUT}
 SPLITS = ("held-out", "all")
+# Formats that are not a labelled file: ``documents`` reads an enterprise corpus folder and
+# inserts instructions into its sections (moderation/injected_documents.py).
+DOCUMENTS = "documents"
+FORMAT_NAMES = (*FORMATS, DOCUMENTS)
 LATENCY_WORDS = 100
 
 
@@ -112,11 +116,13 @@ def evaluate(
     """
     from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {sorted(FORMATS)}")
+    if fmt not in FORMAT_NAMES:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {sorted(FORMAT_NAMES)}")
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
     policy = policy or active_policy()
+    if fmt == DOCUMENTS:
+        return evaluate_documents(dataset_path, split=split, policy=policy, limit=limit)
     examples = list(FORMATS[fmt](Path(dataset_path)))
     if split == "held-out":
         examples = [ex for ex in examples if ex.held_out()]
@@ -242,6 +248,132 @@ def _workplace_categories(
     return out
 
 
+def evaluate_documents(
+    corpus: str | Path, *, split: str, policy: Policy, limit: int | None = None
+) -> dict[str, Any]:
+    """Clean and injected corpus sections checked at the context stage, as the pipeline does.
+
+    Each section is checked twice, clean and with one inserted instruction; its heading (title
+    and heading path) is checked too, and the stricter verdict decides, as in the pipeline. A
+    section is *dropped* when that verdict blocks, *flagged* when it flags or blocks for an
+    attack category. ``split="held-out"`` reads only the company kept out of training.
+    ``limit`` keeps the first N sections.
+    """
+    from moderation import injected_documents
+
+    docs = injected_documents.evaluation_examples(corpus, split=split)
+    if limit is not None:
+        docs = docs[: 2 * limit]
+    check("warm up", stage=Stage.CONTEXT, policy=policy)
+    headings: dict[str, Verdict] = {}
+    rows: list[tuple[injected_documents.DocumentExample, Verdict, str]] = []
+    latencies = []
+    for doc in docs:
+        heading = doc.section.heading
+        if heading not in headings:
+            headings[heading] = check(heading, stage=Stage.CONTEXT, policy=policy)
+        verdict, ms = _timed_check(doc.text, Stage.CONTEXT, policy)
+        latencies.append(ms)
+        part = "text"
+        if headings[heading].action.severity > verdict.action.severity:
+            verdict, part = headings[heading], "heading"
+        rows.append((doc, verdict, part))
+    attacks = tuple(str(c) for c in ATTACK_CATEGORIES)
+
+    def rates(selected: Sequence[tuple[Any, Verdict, str]]) -> dict[str, Any]:
+        vs = [v for _, v, _ in selected]
+        return {
+            "n": len(vs),
+            "dropped_rate": _rate(vs, lambda v: v.blocked),
+            "flagged_rate": _rate(vs, lambda v: _flags(v, attacks, policy)),
+        }
+
+    clean = [r for r in rows if not r[0].injected]
+    injected = [r for r in rows if r[0].injected]
+    result: dict[str, Any] = {
+        "dataset": Path(corpus).name,
+        "format": DOCUMENTS,
+        "split": split,
+        "companies": sorted({d.section.company for d in docs}),
+        "n": len(rows),
+        "positives": len(injected),
+        **{f"clean_{k}": v for k, v in rates(clean).items() if k != "n"},
+        **{f"injected_{k}": v for k, v in rates(injected).items() if k != "n"},
+        "clean_dropped_by_heading": sum(1 for _, v, p in clean if v.blocked and p == "heading"),
+        "errors": sum(1 for _, v, _ in rows if v.errors),
+    }
+    lat = _percentiles(latencies)
+    result["latency_ms_p50"], result["latency_ms_p95"] = lat["p50"], lat["p95"]
+    for name, key in (("per_position", "position"), ("per_kind", "kind")):
+        values = sorted({getattr(d, key) for d, _, _ in injected})
+        result[name] = {
+            value: rates([r for r in injected if getattr(r[0], key) == value]) for value in values
+        }
+    result["per_template"] = {
+        label: rates([r for r in injected if r[0].template_seen is seen])
+        for label, seen in (("trained", True), ("evaluation_only", False))
+    }
+    result["per_company"] = {
+        company: {
+            "clean": rates([r for r in clean if r[0].section.company == company]),
+            "injected": rates([r for r in injected if r[0].section.company == company]),
+        }
+        for company in result["companies"]
+    }
+    result["clean_dropped"] = [
+        {
+            "section": d.section.id,
+            "heading": d.section.heading,
+            "part": part,
+            "rule": v.rule,
+        }
+        for d, v, part in clean
+        if v.blocked
+    ]
+    result["injected_missed"] = [
+        {
+            "section": d.section.id,
+            "kind": d.kind,
+            "position": d.position,
+            "instruction": d.instruction,
+        }
+        for d, v, _ in injected
+        if not v.blocked
+    ]
+    return result
+
+
+def _format_documents(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['dataset']} (documents, {result['split']}: {', '.join(result['companies'])}, "
+        f"n={result['n']} = {result['positives']} injected + {result['n'] - result['positives']} clean)"
+    ]
+    keys = [
+        "clean_dropped_rate",
+        "clean_flagged_rate",
+        "clean_dropped_by_heading",
+        "injected_dropped_rate",
+        "injected_flagged_rate",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "errors",
+    ]
+    lines += [f"  {k:<30} {result[k]}" for k in keys]
+    for group in ("per_position", "per_kind", "per_template"):
+        lines.append(f"  injected sections {group.replace('_', ' ')} (dropped / flagged):")
+        for name, f in result[group].items():
+            lines.append(
+                f"    {name:<20} n={f['n']:<5} {f['dropped_rate']:.3f} / {f['flagged_rate']:.3f}"
+            )
+    lines.append("  per company (clean dropped, injected dropped):")
+    for name, f in result["per_company"].items():
+        lines.append(
+            f"    {name:<24} {f['clean']['dropped_rate']:.3f} (n={f['clean']['n']}), "
+            f"{f['injected']['dropped_rate']:.3f} (n={f['injected']['n']})"
+        )
+    return "\n".join(lines)
+
+
 def _rate(verdicts: Sequence[Verdict], pred: Callable[[Verdict], bool]) -> float:
     return round(sum(1 for v in verdicts if pred(v)) / len(verdicts), 4) if verdicts else 0.0
 
@@ -280,6 +412,8 @@ def _per_category(
 
 def format_report(result: dict[str, Any]) -> str:
     """A short human-readable summary of an evaluation result."""
+    if result["format"] == DOCUMENTS:
+        return _format_documents(result)
     lines = [f"{result['dataset']} ({result['format']}, {result['split']}, n={result['n']})"]
     keys = [
         "auprc",

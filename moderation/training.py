@@ -68,6 +68,9 @@ class TrainingData:
     harmbench: Path
     xstest: Path | None = None
     workplace: Path | None = None  # a workplace JSONL file or the folder of them
+    # The enterprise corpus folder (<company>/md/*.md): its sections, clean and with one
+    # inserted instruction, teach the injection head (every company but the held-out one).
+    documents: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ class Item:
     """One training text, where it came from and what each head learns from it."""
 
     example: Example
-    source: str  # openai, harmbench, injections, xstest, workplace, seeds, hard-negatives
+    source: str  # openai, harmbench, injections, xstest, workplace, seeds, hard-negatives,
+    # documents (a section's text, clean or injected), document-headings (its title and location)
     group: str  # the fold key: a workplace item and its translations share one
     harm: frozenset[str] | None  # labels for the harm/advice heads; None: not trained on
     injection: bool | None  # label for the injection head; None: not trained on
@@ -147,9 +151,18 @@ def _harm_targets(labels: Sequence[frozenset[str]]) -> dict[str, np.ndarray]:
 class Features:
     """Embeddings and character counts of every training text, computed once."""
 
-    def __init__(self, texts: list[str]) -> None:
+    def __init__(self, texts: list[str], *, parts: Sequence[int] = ()) -> None:
+        # The int8 embedding quantises activations per batch, so a text's vector depends a
+        # little on its batch-mates: each part (ends given by ``parts``) is embedded on its own,
+        # so adding document items leaves the vectors of the other items, and the harm head,
+        # exactly as they were.
         self.texts = texts
-        self.vectors = embedding.embed_batch(texts)
+        ends = [*[p for p in parts if 0 < p < len(texts)], len(texts)]
+        starts = [0, *ends[:-1]]
+        self.vectors = np.concatenate(
+            [embedding.embed_batch(texts[a:b]) for a, b in zip(starts, ends, strict=True) if b > a]
+            or [np.zeros((0, 384), dtype=np.float32)]
+        )
         self.counts = features.char_counts(texts).tocsr()
 
 
@@ -260,10 +273,39 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
         for ex in xs:
             labels = frozenset({guessed[ex.text]}) if ex.unsafe else frozenset()
             items.append(Item(ex, "xstest", ex.text, labels, False))
+    if data.documents is not None:
+        # Last, so every item before them keeps its place (see ``Features``).
+        add("documents", document_items(data.documents))
     counts: dict[str, int] = {}
     for it in items:
         counts[it.source] = counts.get(it.source, 0) + 1
     return items, counts
+
+
+def document_items(corpus: Path) -> list[Item]:
+    """Sections of the training companies, clean and injected, and their headings (clean).
+
+    All three of a section share its id as fold group, so no fold sees the section it scores.
+    """
+    from moderation import injected_documents
+
+    injection = str(Category.PROMPT_INJECTION)
+    out: list[Item] = []
+    for doc in injected_documents.training_examples(corpus):
+        group = doc.group
+        ex = Example(
+            doc.text,
+            frozenset({injection}) if doc.injected else frozenset(),
+            unsafe=doc.injected,
+            kind=doc.position or "clean",
+            domain=doc.kind,
+            group=group,
+        )
+        out.append(Item(ex, "documents", group, None, doc.injected))
+        if not doc.injected:
+            heading = Example(doc.section.heading, kind="heading", group=group)
+            out.append(Item(heading, "document-headings", group, None, False))
+    return out
 
 
 def _workplace_item(ex: Example) -> Item:
@@ -362,12 +404,14 @@ LIMITS = {
     "workplace_legitimate_flagged": 0.12,
     "messages_flagged": 0.10,
     "injection_harmless_blocked": 0.01,
+    "documents_clean_dropped": 0.02,
 }
 CHOICE_RULE = (
     "Out-of-fold scores only. (1) prompt_injection threshold: the highest F1 on the injection "
     "set's training half while at most {injection_workplace_legitimate_blocked:.1%} of legitimate "
     "workplace questions and {injection_harmless_blocked:.0%} of harmless OpenAI/injection-set "
-    "texts are blocked by it. (2) Per-category block thresholds (shared by input "
+    "texts are blocked by it, and at most {documents_clean_dropped:.0%} of clean document sections "
+    "of the training companies are dropped at context (text or heading). (2) Per-category block thresholds (shared by input "
     "and output): greedy, each step lowers the one threshold that adds the most blocked harmful "
     "items per harmless item newly blocked, maximising the mean blocked recall over OpenAI "
     "positives, HarmBench, XSTest unsafe and workplace harmful items, while legitimate workplace "
@@ -396,6 +440,9 @@ class Sets:
     messages: np.ndarray  # the injection set's harmless texts: everyday questions and requests
     injection_set: np.ndarray
     injection_positive: np.ndarray
+    document_clean: np.ndarray  # a section's clean text (the pipeline's passage text)
+    document_injected: np.ndarray
+    document_heading: np.ndarray  # a clean section's heading, checked beside its text
 
     @classmethod
     def of(cls, items: Sequence[Item]) -> Sets:
@@ -418,6 +465,9 @@ class Sets:
             messages=mask(lambda it: it.source == "injections" and not it.example.unsafe),
             injection_set=mask(lambda it: it.source == "injections"),
             injection_positive=mask(lambda it: it.source == "injections" and it.example.unsafe),
+            document_clean=mask(lambda it: it.source == "documents" and not it.example.unsafe),
+            document_injected=mask(lambda it: it.source == "documents" and it.example.unsafe),
+            document_heading=mask(lambda it: it.source == "document-headings"),
         )
 
     def positives(self) -> list[np.ndarray]:
@@ -426,6 +476,15 @@ class Sets:
 
 def _rate(hit: np.ndarray, mask: np.ndarray) -> float:
     return float(hit[mask].mean()) if mask.any() else 0.0
+
+
+def clean_sections_dropped(items: Sequence[Item], attack: np.ndarray, sets: Sets) -> float:
+    """Share of clean sections whose text or heading the attack rule drops at context."""
+    dropped: dict[str, bool] = {}
+    for i in np.flatnonzero(sets.document_clean | sets.document_heading):
+        group = items[i].group
+        dropped[group] = dropped.get(group, False) or bool(attack[i])
+    return float(np.mean(list(dropped.values()))) if dropped else 0.0
 
 
 @dataclass
@@ -490,7 +549,7 @@ def _greedy(
         hit = hits(current)
 
 
-def calibrate(s: Scores, sets: Sets) -> Thresholds:
+def calibrate(s: Scores, sets: Sets, items: Sequence[Item] = ()) -> Thresholds:
     """Choose the thresholds on out-of-fold scores by the rule in ``CHOICE_RULE``."""
     from sklearn.metrics import f1_score
 
@@ -503,6 +562,7 @@ def calibrate(s: Scores, sets: Sets) -> Thresholds:
         if (
             _rate(attack, wl_questions) > LIMITS["injection_workplace_legitimate_blocked"]
             or _rate(attack, sets.harmless) > LIMITS["injection_harmless_blocked"]
+            or clean_sections_dropped(items, attack, sets) > LIMITS["documents_clean_dropped"]
         ):
             continue
         f1 = float(f1_score(y, attack[sets.injection_set]))
@@ -552,6 +612,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "workplace_legitimate_blocked": ("<=", 0.02),
     "workplace_legitimate_flagged": ("<=", 0.15),
     "workplace_harmful_flagged_or_blocked": (">=", 0.85),
+    "documents_clean_dropped": ("<=", 0.02),
 }
 
 
@@ -590,7 +651,28 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     out["workplace_legitimate_any_action"] = _rate(acted, sets.workplace_legitimate)
     out["workplace_harmful_blocked"] = _rate(blocked, sets.workplace_harmful)
     out["workplace_harmful_flagged_or_blocked"] = _rate(flagged, sets.workplace_harmful)
+    attack = (s.injection >= t.injection) | (s.jailbreak >= 0.5)
+    if sets.document_clean.any():
+        out["documents_clean_dropped"] = clean_sections_dropped(items, attack, sets)
+        out["documents_clean_text_dropped"] = _rate(attack, sets.document_clean)
+        out["documents_injected_dropped"] = _rate(attack, sets.document_injected)
     out = {k: round(v, 4) for k, v in out.items()}
+    if sets.document_injected.any():
+        for name, key in (("documents_per_kind", "domain"), ("documents_per_position", "kind")):
+            values = sorted(
+                {getattr(items[i].example, key) for i in np.flatnonzero(sets.document_injected)}
+            )
+            out[name] = {
+                value: {
+                    "n": int(m.sum()),
+                    "injected_dropped": round(_rate(attack, m), 4),
+                }
+                for value in values
+                for m in [
+                    sets.document_injected
+                    & np.array([getattr(it.example, key) == value for it in items])
+                ]
+            }
     for name, key in (
         ("workplace_per_language", "lang"),
         ("workplace_per_kind", "kind"),
@@ -664,10 +746,11 @@ def train(
     np.random.seed(SEED)
     items, counts = collect(data, limit=limit)
     echo(f"{len(items)} training items: {counts}")
-    feats = Features([it.example.text for it in items])
+    first_document = next((i for i, it in enumerate(items) if it.source == "documents"), len(items))
+    feats = Features([it.example.text for it in items], parts=[first_document])
     scores = out_of_fold(items, feats, folds)
     sets = Sets.of(items)
-    thresholds = calibrate(scores, sets)
+    thresholds = calibrate(scores, sets, items)
     oof = figures(items, scores, sets, thresholds)
     echo(
         f"thresholds: block {thresholds.block}, flag {thresholds.flag}, prompt_injection {thresholds.injection}"
