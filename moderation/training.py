@@ -49,6 +49,10 @@ WORKPLACE_WEIGHT = 3.0
 # Texts of the harm sets are plain negatives for the injection head (an injection rule runs on
 # every question), at this weight, so they do not drown the injection set's own negatives.
 INJECTION_NEGATIVE_WEIGHT = 0.25
+# Document sections (clean and injected) outnumber the injection set eight to one. At weight
+# 0.3 clean sections scored higher, the 2% limit pushed the threshold to 0.73 and fewer injected
+# sections were caught out of fold (73% against 90% at full weight), with no gain in F1.
+DOCUMENT_WEIGHT = 1.0
 # Label of the any-harm head stored beside the per-category heads.
 HARMFUL = "harmful"
 FOLDS = 5
@@ -137,6 +141,11 @@ INJECTION_LABELS = [str(Category.PROMPT_INJECTION)]
 _HARM_NAMES = frozenset(str(c) for c in HARM_CATEGORIES)
 _ATTACKS = frozenset({str(Category.PROMPT_INJECTION), str(Category.JAILBREAK)})
 _HARM_SETS = frozenset({"openai", "harmbench", "xstest"})
+_INJECTION_WEIGHTS = {
+    **dict.fromkeys(_HARM_SETS, INJECTION_NEGATIVE_WEIGHT),
+    "documents": DOCUMENT_WEIGHT,
+    "document-headings": DOCUMENT_WEIGHT,
+}
 
 
 def _harm_targets(labels: Sequence[frozenset[str]]) -> dict[str, np.ndarray]:
@@ -183,9 +192,7 @@ def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> Linea
 def _fit_injection(items: Sequence[Item], rows: np.ndarray, feats: Features) -> LinearHeads:
     rows = np.array([i for i in rows if items[i].injection is not None], dtype=np.int64)
     y = np.array([int(bool(items[i].injection)) for i in rows], dtype=np.int64)
-    weights = np.array(
-        [INJECTION_NEGATIVE_WEIGHT if items[i].source in _HARM_SETS else 1.0 for i in rows]
-    )
+    weights = np.array([_INJECTION_WEIGHTS.get(items[i].source, 1.0) for i in rows])
     return fit_heads(
         INJECTION_LABELS,
         [feats.texts[i] for i in rows],
@@ -403,15 +410,17 @@ LIMITS = {
     "harmless_blocked": 0.05,
     "workplace_legitimate_flagged": 0.12,
     "messages_flagged": 0.10,
-    "injection_harmless_blocked": 0.01,
+    # 1% before document sections were trained on; at 1% the choice fell to 0.72, where the
+    # out-of-fold injection F1 was 0.41 (README, "Indirect injection in documents").
+    "injection_harmless_blocked": 0.02,
     "documents_clean_dropped": 0.02,
 }
 CHOICE_RULE = (
-    "Out-of-fold scores only. (1) prompt_injection threshold: the highest F1 on the injection "
-    "set's training half while at most {injection_workplace_legitimate_blocked:.1%} of legitimate "
-    "workplace questions and {injection_harmless_blocked:.0%} of harmless OpenAI/injection-set "
-    "texts are blocked by it, and at most {documents_clean_dropped:.0%} of clean document sections "
-    "of the training companies are dropped at context (text or heading). (2) Per-category block thresholds (shared by input "
+    "Out-of-fold scores only. (1) prompt_injection threshold (input and context): the highest F1 "
+    "on the injection set's training half while at most {documents_clean_dropped:.0%} of clean "
+    "document sections of the training companies are dropped at context (text or heading), at "
+    "most {injection_workplace_legitimate_blocked:.1%} of legitimate workplace questions and "
+    "{injection_harmless_blocked:.0%} of harmless OpenAI/injection-set texts are blocked. (2) Per-category block thresholds (shared by input "
     "and output): greedy, each step lowers the one threshold that adds the most blocked harmful "
     "items per harmless item newly blocked, maximising the mean blocked recall over OpenAI "
     "positives, HarmBench, XSTest unsafe and workplace harmful items, while legitimate workplace "
@@ -493,7 +502,7 @@ class Thresholds:
 
     block: dict[str, float]
     flag: dict[str, float]
-    injection: float
+    injection: float  # prompt_injection, input and context
 
     def blocked(self, s: Scores, sets: Sets) -> np.ndarray:
         harm = np.zeros(len(s.injection), dtype=bool)
@@ -559,14 +568,13 @@ def calibrate(s: Scores, sets: Sets, items: Sequence[Item] = ()) -> Thresholds:
     wl_questions = sets.workplace_legitimate & sets.input_stage
     for t in GRID:
         attack = (s.injection >= t) | (s.jailbreak >= 0.5)
-        if (
-            _rate(attack, wl_questions) > LIMITS["injection_workplace_legitimate_blocked"]
-            or _rate(attack, sets.harmless) > LIMITS["injection_harmless_blocked"]
-            or clean_sections_dropped(items, attack, sets) > LIMITS["documents_clean_dropped"]
-        ):
-            continue
         f1 = float(f1_score(y, attack[sets.injection_set]))
-        if f1 > best_f1:
+        if (
+            f1 > best_f1
+            and _rate(attack, wl_questions) <= LIMITS["injection_workplace_legitimate_blocked"]
+            and _rate(attack, sets.harmless) <= LIMITS["injection_harmless_blocked"]
+            and clean_sections_dropped(items, attack, sets) <= LIMITS["documents_clean_dropped"]
+        ):
             best_f1, t_inj = f1, float(t)
     negatives = sets.workplace_legitimate | sets.xstest_safe | sets.harmless
 
@@ -598,6 +606,28 @@ def calibrate(s: Scores, sets: Sets, items: Sequence[Item] = ()) -> Thresholds:
         block, dict.fromkeys(cats, float(GRID[0])), flag_hits, flag_ok, sets.positives(), negatives
     )
     return Thresholds(block, flag, t_inj)
+
+
+def injection_curve(items: Sequence[Item], s: Scores, sets: Sets) -> list[dict[str, float]]:
+    """Every threshold of the grid with the figures the choice weighs (for the report)."""
+    from sklearn.metrics import f1_score
+
+    y = sets.injection_positive[sets.injection_set]
+    wl_questions = sets.workplace_legitimate & sets.input_stage
+    rows = []
+    for t in GRID:
+        attack = (s.injection >= t) | (s.jailbreak >= 0.5)
+        row = {
+            "threshold": float(t),
+            "injection_f1": float(f1_score(y, attack[sets.injection_set])),
+            "workplace_questions_blocked": _rate(attack, wl_questions),
+            "harmless_blocked": _rate(attack, sets.harmless),
+        }
+        if sets.document_clean.any():
+            row["documents_clean_dropped"] = clean_sections_dropped(items, attack, sets)
+            row["documents_injected_dropped"] = _rate(attack, sets.document_injected)
+        rows.append({k: round(v, 4) for k, v in row.items()})
+    return rows
 
 
 # ---- figures -----------------------------------------------------------------------------------
@@ -789,6 +819,7 @@ def train(
             "C_chars": C_CHARS,
             "blend": BLEND,
             "harmbench_weight": HARMBENCH_WEIGHT,
+            "document_weight": DOCUMENT_WEIGHT,
         },
         "choice_rule": CHOICE_RULE,
         "limits": LIMITS,
@@ -798,6 +829,7 @@ def train(
             "prompt_injection": thresholds.injection,
         },
         "out_of_fold": oof,
+        "injection_curve": injection_curve(items, scores, sets),
         "sources": sources,
     }
     (out_dir / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
