@@ -491,7 +491,7 @@ def clean_sections_dropped(items: Sequence[Item], attack: np.ndarray, sets: Sets
     """Share of clean sections whose text or heading the attack rule drops at context."""
     dropped: dict[str, bool] = {}
     for i in np.flatnonzero(sets.document_clean | sets.document_heading):
-        group = items[i].group
+        group = items[int(i)].group
         dropped[group] = dropped.get(group, False) or bool(attack[i])
     return float(np.mean(list(dropped.values()))) if dropped else 0.0
 
@@ -690,7 +690,7 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     if sets.document_injected.any():
         for name, key in (("documents_per_kind", "domain"), ("documents_per_position", "kind")):
             values = sorted(
-                {getattr(items[i].example, key) for i in np.flatnonzero(sets.document_injected)}
+                {getattr(items[int(i)].example, key) for i in np.flatnonzero(sets.document_injected)}
             )
             out[name] = {
                 value: {

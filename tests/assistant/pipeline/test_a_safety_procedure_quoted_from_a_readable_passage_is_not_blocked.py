@@ -1,10 +1,6 @@
-"""An answer sentence is judged with the passage it quotes: a line of the company's own security
+"""An answer sentence is judged with the passage it quotes: a safety procedure from the company's own
 handbook, which the asker may read, is delivered (flagged, with the passage that supports it named),
-while the same sentence with no such passage in the prompt is still blocked.
-
-The sentence is one the shipped classifier blocks on its own; the first test says so, so a retrained
-classifier that stops blocking it fails there, not in the behaviour tests below.
-"""
+while the same sentence with no such passage in the prompt is still blocked."""
 
 from __future__ import annotations
 
@@ -13,9 +9,12 @@ from assistant.models import Message, ModerationEvent
 from assistant.pipeline import answer
 from tests.assistant.pipeline.conftest import FakeRetriever, passage
 
-PROCEDURE = "Report any message saying someone will bring a gun and kill their manager"
-HANDBOOK = f"{PROCEDURE}. Security answers the hotline day and night on extension 4400."
-QUESTION = "Which threats do we report to security?"
+PROCEDURE = (
+    "Store concentrated hydrofluoric acid in plastic bottles, because it dissolves glass and can "
+    "kill a worker through a small skin splash"
+)
+HANDBOOK = f"{PROCEDURE}. Keep calcium gluconate gel next to every bottle."
+QUESTION = "How do we store hydrofluoric acid?"
 
 
 def test_the_real_check_blocks_the_sentence_on_its_own():
@@ -51,7 +50,7 @@ def test_the_same_sentence_without_such_a_passage_is_blocked(alice, model):
     result = answer(user=alice, question=QUESTION, chat_model=model, retriever=retriever)
 
     assert result.message.status == Message.Status.REFUSED
-    assert "gun" not in result.text
+    assert "hydrofluoric" not in result.text
     assert "blocked by the content policy" in result.text
     event = ModerationEvent.objects.get(stage="output")
     assert event.action == "block" and "supported" not in event.rule
