@@ -690,7 +690,10 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     if sets.document_injected.any():
         for name, key in (("documents_per_kind", "domain"), ("documents_per_position", "kind")):
             values = sorted(
-                {getattr(items[int(i)].example, key) for i in np.flatnonzero(sets.document_injected)}
+                {
+                    getattr(items[int(i)].example, key)
+                    for i in np.flatnonzero(sets.document_injected)
+                }
             )
             out[name] = {
                 value: {
