@@ -5,9 +5,11 @@ SQL before and after ranking and hands over the fetched passages alone. The rera
 question and those passages, never an identifier it could look anything up with.
 
 Two kinds of model are read, chosen by RETRIEVAL_RERANKER:
-- the shipped one (`default`), a cross-encoder fine-tuned from the first layers of the packaged
-  all-MiniLM-L6-v2 (retrieval/weights/reranker, see its MODEL_CARD.md). Its folder holds only what
-  training changed: the word embeddings stay those of the packaged model, so the file is small;
+- one written by `python -m retrieval train-reranker`: a cross-encoder fine-tuned from the first
+  layers of the packaged all-MiniLM-L6-v2, with its MODEL_CARD.md. Its folder holds only what
+  training changed: the word embeddings stay those of the packaged model, so the file is small.
+  `default` names retrieval/weights/reranker; no model ships there, because none trained here beat
+  the first stage on companies it was not trained on (docs/BENCHMARKS.md, Retrieval);
 - any sentence-transformers `CrossEncoder` folder on disk (bge-reranker, mxbai-rerank, ...).
 
 The candidates are scored in one forward pass, each cut to the model's window; how many were cut
