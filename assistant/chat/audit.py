@@ -97,6 +97,10 @@ def answer_trace(message_id: int) -> Trace:
         verdicts.append(
             {"where": f"passage {dropped.get('chunk_id')} (dropped)", **_without_text(dropped)}
         )
+    for flagged in checks.get("context_flagged", []):
+        verdicts.append(
+            {"where": f"passage {flagged.get('chunk_id')} (flagged)", **_without_text(flagged)}
+        )
     for output in checks.get("output", []):
         verdicts.append({"where": "answer", **_without_text(output)})
     notes = [f"{key}: {trace[key]}" for key in ("stopped", "error") if trace.get(key)]

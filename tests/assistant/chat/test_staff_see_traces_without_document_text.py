@@ -63,3 +63,29 @@ def test_moderation_events_filter_by_stage_and_action(client, alice, carol, mode
     # A passage is document text: the audit log's excerpt of it is not shown.
     assert "CEO salary" not in context
     assert "No moderation events match this filter" in nothing
+
+
+def test_a_flagged_passage_is_listed_on_the_trace_without_its_text(
+    client, alice, carol, model, retriever
+):
+    model.add_reply("Parental leave is 20 weeks [1].")
+    client.force_login(alice)
+    done = ask(client, "How long is parental leave?")[-1]
+    answer = Message.objects.get(pk=done["message_id"])
+    answer.trace["moderation"]["context_flagged"] = [
+        {
+            "chunk_id": 1,
+            "part": "text",
+            "stage": "context",
+            "action": "flag",
+            "rule": "context.pii: flag",
+            "redacted_text": "Call [PHONE] about the salary bands of the HR team",
+        }
+    ]
+    answer.save(update_fields=["trace"])
+    client.force_login(carol)
+
+    page = client.get(f"/staff/traces/{answer.pk}/").content.decode()
+
+    assert "passage 1 (flagged)" in page
+    assert "salary bands" not in page
