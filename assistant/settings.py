@@ -67,6 +67,7 @@ try:
         "assistant",
         "assistant.api",
         "assistant.slack",
+        "assistant.identity",
         "retrieval",
         "axes",
     ]
@@ -170,6 +171,9 @@ try:
         "axes.backends.AxesStandaloneBackend",
         "django.contrib.auth.backends.ModelBackend",
     ]
+    # Who receives the documents of an account the directory deactivates (a username); unset,
+    # they stay with the inactive account and are shown as a former employee's.
+    IDENTITY_DOCUMENTS_SUCCESSOR = env.env_str("IDENTITY_DOCUMENTS_SUCCESSOR")
     AXES_FAILURE_LIMIT = env.env_int("ASSISTANT_LOGIN_FAILURE_LIMIT", 5, minimum=1)
     AXES_COOLOFF_TIME = timedelta(
         minutes=env.env_int("ASSISTANT_LOGIN_COOLOFF_MINUTES", 15, minimum=1)

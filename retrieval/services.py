@@ -162,6 +162,38 @@ def document_set_access(
     return locked
 
 
+def documents_transfer_ownership(*, from_user: Any, to_user: Any, actor_label: str) -> int:
+    """Give every document `from_user` owns to `to_user` (None: to nobody); returns how many.
+
+    Each document's principals, its chunks and the access log change in one transaction, as for
+    any access change.
+    """
+    moved = 0
+    with transaction.atomic():
+        for locked in Document.objects.select_for_update().filter(owner=from_user).order_by("pk"):
+            before, before_principals = access_rules(locked), list(locked.principals)
+            locked.owner = to_user
+            locked.principals = document_principals(
+                owner_id=to_user.pk if to_user is not None else None,
+                org_wide=locked.org_wide,
+                user_ids=locked.allowed_users.values_list("pk", flat=True),
+                group_ids=locked.allowed_groups.values_list("pk", flat=True),
+            )
+            locked.save(update_fields=["owner", "principals", "updated_at"])
+            Chunk.objects.filter(document=locked).update(principals=locked.principals)
+            ChunkTerms.objects.filter(document=locked).update(principals=locked.principals)
+            _record_access_change(
+                document=locked,
+                kind=DocumentAccessChange.Kind.CHANGED,
+                actor=None,
+                actor_label=actor_label,
+                before=before,
+                before_principals=before_principals,
+            )
+            moved += 1
+    return moved
+
+
 def document_reindex(*, document: Document, enqueue: bool = True) -> Document:
     """Queue a document for ingestion again; its current chunks stay searchable until replaced.
 
