@@ -324,6 +324,42 @@ try:
     PUBLIC_BASE_URL = env.env_url(
         "PUBLIC_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https")
     ).rstrip("/")
+
+    # --- Identity: single sign-on (OIDC) and provisioning (SCIM) ------------------------------
+    # Sign-in through the company's OpenID provider; unset OIDC_ISSUER: local accounts only.
+    OIDC_ISSUER = env.env_url("OIDC_ISSUER", schemes=("http", "https")).rstrip("/")
+    OIDC_ENABLED = bool(OIDC_ISSUER)
+    OIDC_RP_CLIENT_ID = env.env_str("OIDC_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = env.env_str("OIDC_CLIENT_SECRET")
+    OIDC_RP_SCOPES = env.env_str("OIDC_SCOPES", "openid email profile")
+    OIDC_RP_SIGN_ALGO = env.env_str("OIDC_SIGN_ALGO", "RS256")
+    # The ID-token or userinfo claim that lists the person's directory groups.
+    OIDC_GROUPS_CLAIM = env.env_str("OIDC_GROUPS_CLAIM", "groups")
+    # Optional "directory name=product group" pairs, comma-separated; when set, only mapped
+    # directory groups count (directories hold hundreds of groups the product has no use for).
+    OIDC_GROUP_MAP: dict[str, str] = {}
+    for _pair in env.env_list("OIDC_GROUP_MAP"):
+        _directory, _sep, _product = _pair.partition("=")
+        if not _sep or not _directory.strip() or not _product.strip():
+            raise ConfigError(f"OIDC_GROUP_MAP entry {_pair!r} must be 'directory name=group'")
+        OIDC_GROUP_MAP[_directory.strip()] = _product.strip()
+    # The stable identity of a person: their email (default) or the provider's `sub`.
+    OIDC_IDENTITY_CLAIM = env.env_str("OIDC_IDENTITY_CLAIM", "email")
+    if OIDC_IDENTITY_CLAIM not in {"email", "sub"}:
+        raise ConfigError(f"OIDC_IDENTITY_CLAIM={OIDC_IDENTITY_CLAIM!r} must be email or sub")
+    if OIDC_ENABLED and not (OIDC_RP_CLIENT_ID.strip() and OIDC_RP_CLIENT_SECRET.strip()):
+        raise ConfigError("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
+    # Local passwords: on in development, off by default in production once SSO is on.
+    LOCAL_PASSWORDS = env.env_bool(
+        "ASSISTANT_LOCAL_PASSWORDS", default=not (PRODUCTION and OIDC_ENABLED)
+    )
+    if not (LOCAL_PASSWORDS or OIDC_ENABLED):
+        raise ConfigError("ASSISTANT_LOCAL_PASSWORDS=0 needs OIDC_ISSUER: nobody could sign in")
+    if OIDC_ENABLED:
+        AUTHENTICATION_BACKENDS.append("assistant.identity.oidc.DirectoryOIDCBackend")
+    # Provisioning at /scim/v2/ with its own bearer token; unset: SCIM is off (404).
+    SCIM_TOKEN = env.env_str("SCIM_TOKEN")
+
 except ConfigError as _error:
     # One clear line instead of a traceback: the operator needs to know which variable to fix.
     print(f"configuration error: {_error}", file=sys.stderr)

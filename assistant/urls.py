@@ -19,6 +19,9 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("documents/", include("retrieval.urls")),
     path("slack/", include("assistant.slack.urls")),
+    path("oidc/", include("assistant.identity.oidc_urls")),
+    path("scim/v2/", include("assistant.scim.urls")),
+    path("people/", include("assistant.identity.urls")),
     # The chat comes first: it owns "/" (the home page), which the API's router would also answer.
     path("", include("assistant.chat.urls")),
     path("", include("assistant.api.urls")),
