@@ -274,13 +274,21 @@ def access_initial(document: Document) -> dict[str, Any]:
     }
 
 
+def owner_label(document: Document) -> str:
+    """The owner's username; an owner whose account was deactivated shows as a former employee."""
+    if document.owner is None:
+        return ""
+    name = document.owner.get_username()
+    return name if document.owner.is_active else f"{name} (former employee)"
+
+
 def access_label(document: Document) -> str:
     """Who may read a document, in a few words."""
     if document.org_wide:
         return "Everyone"
     names = [g.name for g in document.allowed_groups.all()]
     names += [u.get_username() for u in document.allowed_users.all()]
-    owner = document.owner.get_username() if document.owner else ""
+    owner = owner_label(document)
     if not names:
         return f"Only {owner}" if owner else "Nobody"
     return ", ".join(sorted(names, key=str.lower))
@@ -327,7 +335,7 @@ def document_json(document: Document) -> dict[str, Any]:
         "error": document.error,
         "chunk_count": document.chunk_count,
         "version": document.version,
-        "owner": document.owner.get_username() if document.owner else "",
+        "owner": owner_label(document),
         "org_wide": document.org_wide,
         "groups": [{"id": g.pk, "name": g.name} for g in document.allowed_groups.all()],
         "users": [{"id": u.pk, "name": u.get_username()} for u in document.allowed_users.all()],

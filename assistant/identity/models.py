@@ -84,3 +84,15 @@ class IdentityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.username or self.user_id} ({self.source})"
+
+    @property
+    def detail_label(self) -> str:
+        """The detail in a few words, for the staff pages: "added: HR; removed: Sales"."""
+        parts = []
+        for key, value in (self.detail or {}).items():
+            if isinstance(value, list):
+                value = ", ".join(str(v) for v in value) or "—"
+            elif value is None or value == "":
+                value = "—"
+            parts.append(f"{key.replace('_', ' ')}: {value}")
+        return "; ".join(parts)

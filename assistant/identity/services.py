@@ -47,7 +47,8 @@ def directory_account_claim(*, user: User, source: str) -> DirectoryAccount:
 
 def is_directory_managed(user: Any) -> bool:
     """True when the directory sets this account's groups."""
-    return DirectoryAccount.objects.filter(user_id=getattr(user, "pk", None)).exists()
+    pk = getattr(user, "pk", None)
+    return pk is not None and DirectoryAccount.objects.filter(user_id=pk).exists()
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,29 @@ def account_groups_set(*, user: User, names: Iterable[str], source: str) -> Grou
                 kind=IdentityEvent.Kind.GROUPS_CHANGED,
                 source=source,
                 detail={"added": change.added, "removed": change.removed},
+            )
+    return change
+
+
+def account_local_groups_set(*, user: User, groups: Iterable[Group], actor: Any) -> GroupChange:
+    """Staff set a local person's groups by hand (refused for directory-managed people)."""
+    wanted = list(groups)
+    with transaction.atomic():
+        before = set(user.groups.values_list("name", flat=True))
+        # The signal guard refuses this for a directory-managed account.
+        user.groups.set(wanted)
+        names = {g.name for g in wanted}
+        change = GroupChange(added=sorted(names - before), removed=sorted(before - names))
+        if change:
+            identity_event_record(
+                user=user,
+                kind=IdentityEvent.Kind.GROUPS_CHANGED,
+                source=Source.LOCAL,
+                detail={
+                    "added": change.added,
+                    "removed": change.removed,
+                    "by": actor.get_username(),
+                },
             )
     return change
 

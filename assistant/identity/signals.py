@@ -27,6 +27,11 @@ MESSAGE = (
 class DirectoryManaged(PermissionDenied):
     """A local edit of a directory-managed person's groups."""
 
+    @staticmethod
+    def message_for(who: str) -> str:
+        """Why the edit is refused, naming the people concerned."""
+        return MESSAGE.format(who=who)
+
 
 @contextmanager
 def directory_writes() -> Iterator[None]:
@@ -65,7 +70,7 @@ def _refuse_local_edits(
         user_ids = {instance.pk}
     managed = managed_among(user_ids)
     if managed:
-        raise DirectoryManaged(MESSAGE.format(who=", ".join(sorted(managed))))
+        raise DirectoryManaged(DirectoryManaged.message_for(", ".join(sorted(managed))))
 
 
 def connect() -> None:

@@ -1,7 +1,12 @@
-"""Routes (filled in by the feature)."""
+"""Routes of the staff people pages."""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from assistant.identity import views
+
+urlpatterns = [
+    path("", views.people_list, name="people"),
+    path("<int:user_id>/", views.person_detail, name="people-detail"),
+]
