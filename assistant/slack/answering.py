@@ -19,7 +19,7 @@ from assistant.models import Conversation, Message, Surface
 from assistant.pipeline import MODEL_DOWN, ChatModel, answer
 from assistant.slack import formatting
 from assistant.slack.models import SlackEvent
-from assistant.slack.services import slack_link_for
+from assistant.slack.selectors import slack_asker_for
 
 logger = logging.getLogger(__name__)
 
@@ -179,11 +179,11 @@ def _finish(event: SlackEvent, status: str) -> None:
 def event_answer(
     *, event: SlackEvent, client: WebClient | None = None, chat_model: ChatModel | None = None
 ) -> None:
-    """Answer a claimed event as its linked asker and post the reply; RetryLater to try again."""
+    """Answer a claimed event as its asker's account and post the reply; RetryLater to try again."""
     client = client or slack_client()
     try:
-        link = slack_link_for(team_id=event.team_id, slack_user_id=event.slack_user_id)
-        if link is None:
+        asker = slack_asker_for(team_id=event.team_id, slack_user_id=event.slack_user_id)
+        if asker is None:
             # In a channel only the asker sees the instructions; elsewhere the reply is private.
             if event.kind == SlackEvent.Kind.MENTION:
                 _post_privately(client, event, formatting.LINK_INSTRUCTIONS)
@@ -200,11 +200,11 @@ def event_answer(
         message = event.message
         if message is None:
             try:
-                with answer_slot(link.user):
+                with answer_slot(asker.user):
                     result = answer(
-                        user=link.user,
+                        user=asker.user,
                         question=event.text,
-                        conversation=conversation_for(event, link.user),
+                        conversation=conversation_for(event, asker.user),
                         surface=Surface.SLACK,
                         chat_model=chat_model,
                         retriever=org_wide_retriever if org_wide else None,

@@ -28,12 +28,14 @@ HELP = (
     "• `/ask <question>`: a private answer from the documents you can access.\n"
     "• Send me a direct message: the same, in our conversation.\n"
     "• Mention me in a channel: an answer everyone there can see, from org-wide documents only.\n"
-    "• `/ask link`: connect your Slack account to your account in the assistant (needed once).\n"
+    "• `/ask link`: connect your Slack account to your account in the assistant, needed only "
+    "when your Slack email is not your account's email.\n"
     "• `/ask help`: this message."
 )
 LINK_INSTRUCTIONS = (
-    "I can only answer people whose Slack account is linked to their account in the assistant. "
-    "Type `/ask link` and open the link I send you while signed in; then ask again."
+    "I could not find your account in the assistant. Slack accounts match by work email: your "
+    "email in Slack must be the email of your active account in the assistant. If it is not, "
+    "type `/ask link` and open the link I send you while signed in; then ask again."
 )
 SORRY = (
     "Sorry, I could not answer this: the assistant is having trouble right now. "

@@ -1,4 +1,7 @@
-"""Writes of the Slack surface: recording questions once, and linking Slack users to accounts."""
+"""Writes of the Slack surface: recording questions once, and linking Slack users to accounts.
+
+Which account a Slack user asks as is a read: assistant.slack.selectors.
+"""
 
 from __future__ import annotations
 
@@ -165,15 +168,6 @@ def slack_events_requeue_stuck(*, older_than: timedelta) -> list[int]:
     if ids:
         logger.warning("re-queued %d unanswered Slack event(s): %s", len(ids), ids)
     return ids
-
-
-def slack_link_for(*, team_id: str, slack_user_id: str) -> SlackLink | None:
-    """The active account a Slack user is linked to, if any."""
-    return (
-        SlackLink.objects.select_related("user")
-        .filter(team_id=team_id, slack_user_id=slack_user_id, user__is_active=True)
-        .first()
-    )
 
 
 def _token_hash(token: str) -> str:

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from assistant.slack import formatting, services
+from assistant.slack import formatting, selectors, services
 from assistant.slack.models import SlackLink
 from assistant.slack.verify import request_is_from_slack
 
@@ -96,7 +96,7 @@ def commands(request: HttpRequest) -> HttpResponse:
             "to the assistant, to connect your Slack account. Do not share it: whoever opens it "
             "decides whose documents your questions are answered from."
         )
-    if services.slack_link_for(team_id=team_id, slack_user_id=slack_user_id) is None:
+    if selectors.slack_asker_for(team_id=team_id, slack_user_id=slack_user_id) is None:
         return _ephemeral(formatting.LINK_INSTRUCTIONS)
     services.slack_event_record(question=services.question_from_command(form))
     return _ephemeral(formatting.THINKING)
@@ -113,16 +113,17 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
         linked = services.slack_link_confirm(token=token, user=cast("User", request.user))
         return render(request, "slack/link_done.html", {"link": linked})
     pending = services.link_request_get(token=token)
-    return render(request, "slack/link_confirm.html", {"pending": pending})
+    shown = selectors.link_request_shown(pending=pending, user=cast("User", request.user))
+    return render(request, "slack/link_confirm.html", {"pending": pending, "shown": shown})
 
 
 @slack_enabled
 @staff_member_required
 @never_cache
 def links(request: HttpRequest) -> HttpResponse:
-    """Staff: every linked Slack user and the account they act as."""
-    rows = SlackLink.objects.select_related("user").order_by("team_id", "slack_user_id")
-    return render(request, "slack/links.html", {"links": rows})
+    """Staff: every linked Slack user, the account they act as, and whether it is by email."""
+    rows = list(SlackLink.objects.select_related("user").order_by("team_id", "slack_user_id"))
+    return render(request, "slack/links.html", {"links": selectors.slack_links_matched(rows)})
 
 
 @slack_enabled
