@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
@@ -72,15 +72,105 @@ class Call:
         return json.dumps(self.body, ensure_ascii=False)
 
 
+# The bot's scopes when the app is installed as the README says.
+ALL_SCOPES = frozenset(
+    {"app_mentions:read", "chat:write", "commands", "im:history", "users:read",
+     "users:read.email", "team:read"}
+)  # fmt: skip
+
+# Web API methods that read, and the scope each needs.
+LOOKUPS = {"users.info": "users:read", "team.info": "team:read"}
+
+
 @dataclass
 class FakeSlack:
-    """Records chat.postMessage, chat.postEphemeral and response_url posts; answers like Slack."""
+    """Records chat.postMessage, chat.postEphemeral and response_url posts; answers like Slack.
+
+    Lookups (users.info, team.info) are answered from `users` and `teams` as the bot's `scopes`
+    allow, and recorded apart in `lookups`, so the posts a test counts are only posts.
+    """
 
     calls: list[Call] = field(default_factory=list)
     # Web API methods that answer `{"ok": false}` this many more times (to test retries).
     failures: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ts: Iterator[int] = field(default_factory=lambda: count(1))
+    # users.info's table: Slack user id -> the user object Slack would return.
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # team.info's table: workspace id -> name.
+    teams: dict[str, str] = field(default_factory=lambda: {TEAM: "Example Corp"})
+    scopes: set[str] = field(default_factory=lambda: set(ALL_SCOPES))
+    lookups: list[Call] = field(default_factory=list)
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        email: str = "",
+        display_name: str = "",
+        team: str = TEAM,
+        is_bot: bool = False,
+        deleted: bool = False,
+        guest: bool = False,
+        **fields: Any,
+    ) -> None:
+        """Let users.info know a Slack user (and forget what the product cached about them)."""
+        from assistant.slack.profiles import slack_profile_forget
+
+        profile = {"display_name": display_name, "real_name": display_name, "team": team}
+        if email:
+            profile["email"] = email
+        with self.lock:
+            self.users[user_id] = {
+                "id": user_id,
+                "team_id": team,
+                "name": display_name.lower().replace(" ", ".") or user_id.lower(),
+                "deleted": deleted,
+                "is_bot": is_bot,
+                "is_restricted": guest,
+                "is_ultra_restricted": False,
+                "is_email_confirmed": bool(email),
+                "profile": profile,
+                **fields,
+            }
+        slack_profile_forget(team_id=team, slack_user_id=user_id)
+        if team != TEAM:
+            slack_profile_forget(team_id=TEAM, slack_user_id=user_id)
+
+    def lookup(self, call: Call) -> dict[str, Any]:
+        """Answer users.info or team.info as Slack would with the current scopes."""
+        with self.lock:
+            self.lookups.append(call)
+            scopes = set(self.scopes)
+            if call.method == "users.info":
+                user = self.users.get(str(call.body.get("user")))
+                user = json.loads(json.dumps(user)) if user else None
+            team = self.teams.get(str(call.body.get("team") or TEAM))
+        needed = LOOKUPS.get(call.method)
+        if needed is None:
+            return {"ok": False, "error": "unknown_method"}
+        if needed not in scopes:
+            provided = ",".join(sorted(scopes))
+            return {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}
+        if call.method == "team.info":
+            if team is None:
+                return {"ok": False, "error": "team_not_found"}
+            return {"ok": True, "team": {"id": call.body.get("team") or TEAM, "name": team}}
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        if "users:read.email" not in scopes:
+            user["profile"].pop("email", None)
+        return {"ok": True, "user": user}
+
+    def looked_up(self, method: str, **match: Any) -> list[Call]:
+        """Lookups so far, of one method and with these parameters."""
+        with self.lock:
+            calls = list(self.lookups)
+        return [
+            c
+            for c in calls
+            if c.method == method and all(c.body.get(k) == v for k, v in match.items())
+        ]
 
     def record(self, call: Call) -> dict[str, Any]:
         with self.lock:
@@ -97,6 +187,10 @@ class FakeSlack:
         with self.lock:
             self.calls.clear()
             self.failures.clear()
+            self.users.clear()
+            self.teams = {TEAM: "Example Corp"}
+            self.scopes = set(ALL_SCOPES)
+            self.lookups.clear()
 
     def posted(self, method: str | None = None, **match: Any) -> list[Call]:
         """Calls so far, of one method and with these body fields."""
@@ -126,14 +220,27 @@ class FakeSlack:
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            # Slack takes a method's arguments as a form or in the query string alike.
+            url = urlsplit(self.path)
+            reply = fake.lookup(Call(url.path, dict(parse_qsl(url.query)), dict(self.headers)))
+            self._send(json.dumps(reply).encode())
+
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             if "json" in (self.headers.get("Content-Type") or ""):
                 body = json.loads(raw or "{}")
             else:
                 body = dict(parse_qsl(raw))
-            reply = fake.record(Call(self.path, body, dict(self.headers.items())))
+            call = Call(self.path, body, dict(self.headers.items()))
+            if call.method in LOOKUPS:
+                self._send(json.dumps(fake.lookup(call)).encode())
+                return
+            reply = fake.record(call)
             data = json.dumps(reply).encode() if self.path.startswith("/api/") else b"ok"
+            self._send(data)
+
+        def _send(self, data: bytes) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -160,8 +267,11 @@ def fake_slack_server() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def slack_api(fake_slack_server: FakeSlack) -> FakeSlack:
-    """The fake Slack API, with nothing recorded yet."""
+    """The fake Slack API, with nothing recorded yet (and no workspace name cached)."""
+    from assistant.slack.profiles import slack_team_forget
+
     fake_slack_server.clear()
+    slack_team_forget(team_id=TEAM)
     return fake_slack_server
 
 
@@ -279,6 +389,16 @@ def link() -> Callable[..., Any]:
         return SlackLink.objects.create(team_id=team, slack_user_id=slack_user_id, user=user)
 
     return make
+
+
+class NoModel:
+    """A model that must never be asked: for people who get link instructions."""
+
+    def stream_chat(self, *args: Any, **kwargs: Any) -> Iterator[str]:
+        raise AssertionError("a person matched to no account must not reach the model")
+
+    def context_length(self) -> int:
+        return 4096
 
 
 HR_CANARY = "CANARY-HR-7F3K9Q"
