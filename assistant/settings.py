@@ -318,6 +318,9 @@ try:
         raise ConfigError(f"SLACK_CHANNEL_SCOPE={SLACK_CHANNEL_SCOPE!r} must be org_wide or asker")
     if SLACK_ENABLED and not (SLACK_SIGNING_SECRET.strip() and SLACK_BOT_TOKEN.strip()):
         raise ConfigError("SLACK_ENABLED needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN")
+    # Match a Slack user to the active account with the same (confirmed) email, through
+    # users.info (scopes users:read and users:read.email); `/ask link` stays the fallback.
+    SLACK_MATCH_BY_EMAIL = env.env_bool("SLACK_MATCH_BY_EMAIL", default=True)
     # An event still unanswered this many seconds after its task was sent is sent again.
     SLACK_RECONCILE_AFTER = env.env_int("SLACK_RECONCILE_AFTER", 60, minimum=1)
     # Where people open the product: links posted to Slack (sources, account linking) start here.
