@@ -6,6 +6,7 @@ from assistant.api.tokens import api_token_create
 from assistant.identity.models import IdentityEvent
 from assistant.identity.services import account_deactivate, account_groups_set
 from assistant.slack.models import SlackLink
+from assistant.slack.selectors import account_for_email, slack_link_for
 from retrieval.access import principals_for
 from tests.conftest import PASSWORD
 
@@ -26,6 +27,8 @@ def test_deactivation_ends_everything_the_account_could_do_at_once(client, alice
     assert page.status_code == 302 and "/accounts/login/" in page["Location"]
     assert client.get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 401
     assert not SlackLink.objects.filter(user=alice).exists()
+    assert slack_link_for(team_id="T1", slack_user_id="U1") is None
+    assert account_for_email("alice@example.com") is None
     alice.refresh_from_db()
     assert not alice.is_active and not alice.groups.exists()
     assert principals_for(alice) == []
