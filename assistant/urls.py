@@ -20,6 +20,7 @@ urlpatterns = [
     path("documents/", include("retrieval.urls")),
     path("slack/", include("assistant.slack.urls")),
     path("oidc/", include("assistant.identity.oidc_urls")),
+    path("saml/", include("assistant.identity.saml_urls")),
     path("scim/v2/", include("assistant.scim.urls")),
     path("people/", include("assistant.identity.urls")),
     # The chat comes first: it owns "/" (the home page), which the API's router would also answer.
