@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test lint format bench install browser compiler clean-var
+.PHONY: run test lint format bench install browser compiler xmlsec clean-var
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -37,6 +37,14 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+# xmlsec1 signs and checks SAML messages (pysaml2 runs it); SAML sign-in and its tests need it.
+xmlsec:
+	@if ! command -v xmlsec1 >/dev/null 2>&1; then \
+		echo "installing xmlsec1 for SAML sign-in"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq xmlsec1 >/dev/null; \
+	fi
+
 # A C compiler for the decode kernel (inference/gemv.py); without one decode falls back to torch,
 # but the kernel's tests must run.
 compiler:
@@ -50,7 +58,7 @@ run: install
 	$(PY) -m assistant.devstack
 
 # The suite gets its own PostgreSQL and Redis under var/test, so it never touches a running `make run`.
-test: install browser compiler
+test: install browser compiler xmlsec
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
