@@ -11,6 +11,7 @@ class Source(models.TextChoices):
     """Where an account or a group comes from."""
 
     OIDC = "oidc", "Single sign-on (OIDC)"
+    SAML = "saml", "Single sign-on (SAML)"
     SCIM = "scim", "Provisioning (SCIM)"
     LOCAL = "local", "Local"
 
