@@ -81,7 +81,7 @@ def people(*, query: str = "", source: str = "") -> QuerySet[Any]:
         users = users.filter(username__icontains=query) | users.filter(email__icontains=query)
     if source == Source.LOCAL:
         users = users.filter(directory_account__isnull=True)
-    elif source in {Source.OIDC, Source.SCIM}:
+    elif source in {Source.OIDC, Source.SAML, Source.SCIM}:
         users = users.filter(directory_account__source=source)
     return users
 
