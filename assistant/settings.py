@@ -360,6 +360,18 @@ try:
         raise ConfigError("ASSISTANT_LOCAL_PASSWORDS=0 needs OIDC_ISSUER: nobody could sign in")
     if OIDC_ENABLED:
         AUTHENTICATION_BACKENDS.append("assistant.identity.oidc.DirectoryOIDCBackend")
+    if not LOCAL_PASSWORDS:
+        # No password is checked anywhere (the login form, the Django admin's own login); the
+        # login form also says why (assistant.identity.oidc.SignInForm).
+        AUTHENTICATION_BACKENDS.remove("django.contrib.auth.backends.ModelBackend")
+    # Seconds to wait for the provider (discovery, token, keys, userinfo); unset, requests waits
+    # forever.
+    OIDC_TIMEOUT = env.env_int("OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+    # PKCE (S256) on top of the client secret: a stolen authorization code is useless alone.
+    OIDC_USE_PKCE = env.env_bool("OIDC_USE_PKCE", True)
+    # The client secret goes in the token request's body (client_secret_post) unless this is on
+    # (client_secret_basic, which some providers require, Okta's default for one).
+    OIDC_TOKEN_USE_BASIC_AUTH = env.env_bool("OIDC_TOKEN_USE_BASIC_AUTH", False)
     # Provisioning at /scim/v2/ with its own bearer token; unset: SCIM is off (404).
     SCIM_TOKEN = env.env_str("SCIM_TOKEN")
 
