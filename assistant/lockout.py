@@ -13,3 +13,13 @@ def client_address(request: HttpRequest) -> str | None:
     address their failures count against, and so dodge the lockout.
     """
     return request.META.get("REMOTE_ADDR")
+
+
+def not_a_password_attempt(request: HttpRequest, credentials: dict[str, object] | None) -> bool:
+    """True (exempt from lockouts) for sign-ins that carry no username: single sign-on.
+
+    A single sign-on callback is one use of a single-use code the provider issued, guarded by the
+    provider's own lockouts; counting its refusals against (no username, address) would let five
+    bad callbacks lock everyone behind an office's address out of single sign-on.
+    """
+    return not (credentials or {}).get("username")

@@ -185,6 +185,7 @@ try:
     # REMOTE_ADDR only: uvicorn has already replaced it with the client's address when the request
     # came through the trusted proxy; X-Forwarded-For from anyone else must not choose the address.
     AXES_CLIENT_IP_CALLABLE = "assistant.lockout.client_address"
+    AXES_WHITELIST_CALLABLE = "assistant.lockout.not_a_password_attempt"
     AUTH_PASSWORD_VALIDATORS = [
         {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
         {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -354,10 +355,13 @@ try:
         raise ConfigError("OIDC_ISSUER needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET")
     # Local passwords: on in development, off by default in production once SSO is on.
     LOCAL_PASSWORDS = env.env_bool(
-        "ASSISTANT_LOCAL_PASSWORDS", default=not (PRODUCTION and OIDC_ENABLED)
+        "ASSISTANT_LOCAL_PASSWORDS",
+        default=not (PRODUCTION and (OIDC_ENABLED or bool(env.env_str("SAML_IDP_METADATA")))),
     )
-    if not (LOCAL_PASSWORDS or OIDC_ENABLED):
-        raise ConfigError("ASSISTANT_LOCAL_PASSWORDS=0 needs OIDC_ISSUER: nobody could sign in")
+    if not (LOCAL_PASSWORDS or OIDC_ENABLED or env.env_str("SAML_IDP_METADATA")):
+        raise ConfigError(
+            "ASSISTANT_LOCAL_PASSWORDS=0 needs OIDC_ISSUER or SAML_IDP_METADATA: nobody could sign in"
+        )
     if OIDC_ENABLED:
         AUTHENTICATION_BACKENDS.append("assistant.identity.oidc.DirectoryOIDCBackend")
     if not LOCAL_PASSWORDS:
@@ -372,6 +376,15 @@ try:
     # The client secret goes in the token request's body (client_secret_post) unless this is on
     # (client_secret_basic, which some providers require, Okta's default for one).
     OIDC_TOKEN_USE_BASIC_AUTH = env.env_bool("OIDC_TOKEN_USE_BASIC_AUTH", False)
+    # SAML 2.0 sign-in, an alternative to OIDC: the IdP's metadata (a URL or a local file).
+    SAML_IDP_METADATA = env.env_str("SAML_IDP_METADATA")
+    SAML_ENABLED = bool(SAML_IDP_METADATA)
+    # Our entity id (default: PUBLIC_BASE_URL + /saml/metadata/) and the attributes we read.
+    SAML_ENTITY_ID = env.env_str("SAML_ENTITY_ID")
+    SAML_EMAIL_ATTRIBUTE = env.env_str("SAML_EMAIL_ATTRIBUTE", "email")
+    SAML_GROUPS_ATTRIBUTE = env.env_str("SAML_GROUPS_ATTRIBUTE", "groups")
+    if SAML_ENABLED:
+        AUTHENTICATION_BACKENDS.append("assistant.identity.saml.DirectorySAMLBackend")
     # Provisioning at /scim/v2/ with its own bearer token; unset: SCIM is off (404).
     SCIM_TOKEN = env.env_str("SCIM_TOKEN")
 

@@ -7,12 +7,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from assistant import views
+from assistant.identity.oidc import SignInView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        SignInView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
