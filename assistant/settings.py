@@ -387,6 +387,8 @@ try:
         AUTHENTICATION_BACKENDS.append("assistant.identity.saml.DirectorySAMLBackend")
     # Provisioning at /scim/v2/ with its own bearer token; unset: SCIM is off (404).
     SCIM_TOKEN = env.env_str("SCIM_TOKEN")
+    if SCIM_TOKEN and len(SCIM_TOKEN.strip()) < 32:
+        raise ConfigError("SCIM_TOKEN must be at least 32 characters (it grants provisioning)")
 
 except ConfigError as _error:
     # One clear line instead of a traceback: the operator needs to know which variable to fix.

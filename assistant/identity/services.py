@@ -184,13 +184,37 @@ def account_deactivate(*, user: User, source: str) -> Deactivation:
     return result
 
 
-def account_reactivate(*, user: User, source: str) -> None:
-    """Let a deactivated account in again (its groups come back from the directory)."""
+def account_reactivate(*, user: User, source: str) -> list[str]:
+    """Let a deactivated account in again; returns the directory groups given back.
+
+    Deactivation cleared every group. Memberships of provisioned (SCIM) groups that still exist
+    come back, because directories do not resend memberships they believe still stand; groups
+    from sign-in claims come back at the next sign-in.
+    """
     with transaction.atomic():
         type(user).objects.filter(pk=user.pk).update(is_active=True)
         DirectoryAccount.objects.filter(user=user).update(deactivated_at=None)
-        identity_event_record(user=user, kind=IdentityEvent.Kind.REACTIVATED, source=source)
+        last = (
+            IdentityEvent.objects.filter(user_id=user.pk, kind=IdentityEvent.Kind.DEACTIVATED)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        removed = (last.detail.get("groups_removed") if last is not None else None) or []
+        restored = list(
+            Group.objects.filter(name__in=removed, directory_group__isnull=False).order_by("name")
+        )
+        if restored:
+            with directory_writes():
+                user.groups.add(*restored)
+        names = [g.name for g in restored]
+        identity_event_record(
+            user=user,
+            kind=IdentityEvent.Kind.REACTIVATED,
+            source=source,
+            detail={"groups_restored": names} if names else {},
+        )
     user.refresh_from_db()
+    return names
 
 
 def account_delete(*, user: User, source: str) -> None:

@@ -24,6 +24,7 @@ SSO = {
         ({**SSO, "OIDC_IDENTITY_CLAIM": "upn"}, "OIDC_IDENTITY_CLAIM='upn' must be email or sub"),
         ({"ASSISTANT_LOCAL_PASSWORDS": "0"}, "ASSISTANT_LOCAL_PASSWORDS=0 needs OIDC_ISSUER"),
         ({**SSO, "OIDC_ISSUER": "ftp://sso.example.com"}, "OIDC_ISSUER"),
+        ({"SCIM_TOKEN": "short"}, "SCIM_TOKEN must be at least 32 characters"),
     ],
 )
 def test_a_setting_that_cannot_work_names_itself(env, message):

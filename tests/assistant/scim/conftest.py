@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-SCIM_TOKEN = "scim-test-token-0f3c9e2a7b"
+SCIM_TOKEN = "scim-test-token-0f3c9e2a7b41d8e6c5f90a3b"
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
