@@ -4,20 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identity', '0001_initial'),
+        ("identity", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='directoryaccount',
-            name='source',
-            field=models.CharField(choices=[('oidc', 'Single sign-on (OIDC)'), ('saml', 'Single sign-on (SAML)'), ('scim', 'Provisioning (SCIM)'), ('local', 'Local')], max_length=8),
+            model_name="directoryaccount",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("oidc", "Single sign-on (OIDC)"),
+                    ("saml", "Single sign-on (SAML)"),
+                    ("scim", "Provisioning (SCIM)"),
+                    ("local", "Local"),
+                ],
+                max_length=8,
+            ),
         ),
         migrations.AlterField(
-            model_name='identityevent',
-            name='source',
-            field=models.CharField(choices=[('oidc', 'Single sign-on (OIDC)'), ('saml', 'Single sign-on (SAML)'), ('scim', 'Provisioning (SCIM)'), ('local', 'Local')], max_length=8),
+            model_name="identityevent",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("oidc", "Single sign-on (OIDC)"),
+                    ("saml", "Single sign-on (SAML)"),
+                    ("scim", "Provisioning (SCIM)"),
+                    ("local", "Local"),
+                ],
+                max_length=8,
+            ),
         ),
     ]
