@@ -1,7 +1,16 @@
-"""Routes (filled in by the feature)."""
+"""Routes of SAML sign-in: start at the provider, come back with its answer, our metadata.
+
+All three answer 404 while SAML_IDP_METADATA is unset.
+"""
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from assistant.identity.saml import AssertionConsumerView, MetadataView, SignInStartView
+
+urlpatterns = [
+    path("login/", SignInStartView.as_view(), name="saml_login"),
+    path("acs/", AssertionConsumerView.as_view(), name="saml_acs"),
+    path("metadata/", MetadataView.as_view(), name="saml_metadata"),
+]
