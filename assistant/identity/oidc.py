@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hmac
 import logging
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +37,9 @@ from assistant.identity.models import DirectoryAccount, IdentityEvent, Source
 from assistant.identity.services import (
     account_groups_set,
     account_signed_in,
+    directory_group_names,
     identity_event_record,
+    unique_username,
 )
 
 if TYPE_CHECKING:
@@ -442,23 +443,14 @@ def group_claim(claims: dict[str, Any], *, user: Any) -> list[str]:
         raise SignInRefused("groups claim missing", user=user)
     if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
         raise SignInRefused("groups claim malformed", user=user)
-    mapping: dict[str, str] = settings.OIDC_GROUP_MAP
-    if mapping:
-        return sorted({mapping[name] for name in raw if name in mapping})
-    return sorted({name.strip() for name in raw if name.strip()})
+    return directory_group_names(raw)
 
 
 def username_for(claims: dict[str, Any], *, email: str) -> str:
     """A new, unique username: the email's local part (else preferred_username, else sub)."""
-    source = email.partition("@")[0] or str(claims.get("preferred_username") or claims["sub"])
-    base = re.sub(r"[^\w.@+-]+", "-", source.lower()).strip("-") or "user"
-    base = base[:140]
-    user_model = get_user_model()
-    candidate, n = base, 1
-    while user_model.objects.filter(username__iexact=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
+    return unique_username(
+        email.partition("@")[0] or str(claims.get("preferred_username") or claims["sub"])
+    )
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -546,5 +538,6 @@ class SignInView(LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)
         context["single_sign_on"] = settings.OIDC_ENABLED
+        context["saml_sign_on"] = getattr(settings, "SAML_ENABLED", False)
         context["passwords_off"] = not settings.LOCAL_PASSWORDS
         return context

@@ -19,16 +19,13 @@ import base64
 import binascii
 import functools
 import logging
-import re
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
 from django.contrib import auth, messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -54,7 +51,9 @@ from assistant.identity.models import DirectoryAccount, IdentityEvent, Source
 from assistant.identity.services import (
     account_groups_set,
     account_signed_in,
+    directory_group_names,
     identity_event_record,
+    unique_username,
 )
 
 if TYPE_CHECKING:
@@ -290,26 +289,6 @@ def assertion_attributes(assertion: Any) -> dict[str, list[str]]:
     return found
 
 
-def directory_group_names(names: Iterable[str]) -> list[str]:
-    """The product groups that directory group names stand for (only mapped ones with a map)."""
-    mapping: dict[str, str] = settings.OIDC_GROUP_MAP
-    if mapping:
-        return sorted({mapping[name] for name in names if name in mapping})
-    return sorted({name.strip() for name in names if name.strip()})
-
-
-def username_for(email: str) -> str:
-    """A new, unique username: the email's local part."""
-    base = re.sub(r"[^\w.@+-]+", "-", email.partition("@")[0].lower()).strip("-") or "user"
-    base = base[:140]
-    user_model = get_user_model()
-    candidate, n = base, 1
-    while user_model.objects.filter(username__iexact=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
-
-
 class DirectorySAMLBackend(Saml2Backend):  # type: ignore[misc]
     """Signs people in with a verified SAML assertion; their groups follow the groups attribute."""
 
@@ -365,7 +344,9 @@ class DirectorySAMLBackend(Saml2Backend):  # type: ignore[misc]
 
     def create_account(self, email: str) -> User:
         """The account of a person's first sign-in."""
-        user: User = self._user_model.objects.create_user(username_for(email), email=email)
+        user: User = self._user_model.objects.create_user(
+            unique_username(email.partition("@")[0]), email=email
+        )
         DirectoryAccount.objects.create(user=user, source=Source.SAML)
         identity_event_record(user=user, kind=IdentityEvent.Kind.CREATED, source=Source.SAML)
         return user

@@ -7,6 +7,7 @@ deactivation and the log look the same whichever way the directory reached it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,29 @@ def is_directory_managed(user: Any) -> bool:
     """True when the directory sets this account's groups."""
     pk = getattr(user, "pk", None)
     return pk is not None and DirectoryAccount.objects.filter(user_id=pk).exists()
+
+
+def directory_group_names(names: Iterable[str]) -> list[str]:
+    """The product groups that directory group names stand for (only mapped ones with a map).
+
+    OIDC_GROUP_MAP applies to every sign-in source (OIDC claims, SAML attributes).
+    """
+    mapping: dict[str, str] = settings.OIDC_GROUP_MAP
+    if mapping:
+        return sorted({mapping[name] for name in names if name in mapping})
+    return sorted({name.strip() for name in names if name.strip()})
+
+
+def unique_username(source: str) -> str:
+    """A new username made from `source` (an email's local part, a login name), not yet taken."""
+    base = re.sub(r"[^\w.@+-]+", "-", source.lower()).strip("-") or "user"
+    base = base[:140]
+    user_model = get_user_model()
+    candidate, n = base, 1
+    while user_model.objects.filter(username__iexact=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 @dataclass(frozen=True)
