@@ -9,10 +9,10 @@ identity core (`account_provisioned`, `account_deactivate`, `account_reactivate`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import scim2_models as scim
 from django.contrib.auth import get_user_model
@@ -40,6 +40,8 @@ NAME_MAX = 150
 EMAIL_MAX = 254
 EXTERNAL_ID_MAX = 255
 GROUP_NAME_MAX = 150
+
+Row = TypeVar("Row")
 
 
 def _text(value: str | None, *, attribute: str, limit: int) -> str:
@@ -71,6 +73,27 @@ def _unique_or_conflict(what: str) -> Iterator[None]:
 
 def _pk(resource_id: str) -> int | None:
     return int(resource_id) if resource_id.isdigit() and len(resource_id) < 19 else None
+
+
+def _patched(
+    resource_id: str,
+    patch: scim.PatchOp[Any],
+    *,
+    taken: str,
+    lock: Callable[[str], Row],
+    as_input: Callable[[Row], Any],
+    update: Callable[[Row, Any], None],
+) -> Row:
+    """Lock a row, apply PATCH operations to it in the full core schema, and write it back.
+
+    `taken` names the unique attributes, for the 409 of a concurrent request.
+    """
+    with _unique_or_conflict(taken), transaction.atomic():
+        row = lock(resource_id)
+        patched = as_input(row)
+        patch.patch(patched, scim_policy=resources.POLICY)
+        update(row, patched)
+    return row
 
 
 # --- Accounts --------------------------------------------------------------------------------
@@ -206,18 +229,25 @@ def scim_user_replace(*, resource_id: str, resource: Any) -> User:
     return user
 
 
+def _account_patched(user: User, patched: Any) -> None:
+    """Write a patched User back; a patch may not leave `active` unset."""
+    if patched.active is None:
+        raise scim.MutabilityException(
+            detail="active cannot be removed; replace it with false to deactivate the account"
+        )
+    _account_update(user, account_fields(patched))
+
+
 def scim_user_patch(*, resource_id: str, patch: scim.PatchOp[Any]) -> User:
     """Apply PATCH operations to an account, read and written under one lock."""
-    with _unique_or_conflict("userName or externalId"), transaction.atomic():
-        user = _locked_user(resource_id)
-        patched = selectors.user_as_input(user)
-        patch.patch(patched, scim_policy=resources.POLICY)
-        if patched.active is None:
-            raise scim.MutabilityException(
-                detail="active cannot be removed; replace it with false to deactivate the account"
-            )
-        _account_update(user, account_fields(patched))
-    return user
+    return _patched(
+        resource_id,
+        patch,
+        taken="userName or externalId",
+        lock=_locked_user,
+        as_input=selectors.user_as_input,
+        update=_account_patched,
+    )
 
 
 def scim_user_delete(*, resource_id: str) -> None:
@@ -369,12 +399,14 @@ def scim_group_replace(*, resource_id: str, resource: Any) -> Group:
 
 def scim_group_patch(*, resource_id: str, patch: scim.PatchOp[Any]) -> Group:
     """Apply PATCH operations to a directory group, read and written under one lock."""
-    with _unique_or_conflict("displayName or externalId"), transaction.atomic():
-        group = _locked_group(resource_id)
-        patched = selectors.group_as_input(group)
-        patch.patch(patched, scim_policy=resources.POLICY)
-        _group_update(group, group_fields(patched))
-    return group
+    return _patched(
+        resource_id,
+        patch,
+        taken="displayName or externalId",
+        lock=_locked_group,
+        as_input=selectors.group_as_input,
+        update=lambda group, patched: _group_update(group, group_fields(patched)),
+    )
 
 
 def scim_group_delete(*, resource_id: str) -> None:

@@ -8,25 +8,19 @@ the resource as this service publishes it. Refusals are raised as SCIM exception
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import scim2_models as scim
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from scim2_models import Context, Path
+from scim2_models import Context, Path, Resource
 
 from assistant.scim import resources, selectors, services
 from assistant.scim.filters import group_filter_q, user_filter_q
 from assistant.scim.protocol import base_url, request_json, scim_endpoint, scim_response
 
 GET, POST, PUT, PATCH, DELETE = "GET", "POST", "PUT", "PATCH", "DELETE"
-
-# Core attributes an account or a group keeps. A PATCH operation on another attribute of the
-# core or enterprise schema (Entra ID sends `manager`, `title`, `phoneNumbers`... by default) is
-# accepted and ignored whatever the shape of its value; one on an attribute no schema declares is
-# still refused.
-USER_KEPT = {"user_name", "name", "active", "emails", "groups", "external_id", "id", "meta"}
-GROUP_KEPT = {"display_name", "members", "external_id", "id", "meta"}
 
 
 def _of(generic: Any, model: type[Any]) -> Any:
@@ -49,7 +43,7 @@ def _dump(resource: Any, context: Context, parameters: scim.ResponseParameters[A
     return resource.model_dump(scim_ctx=context, response_parameters=parameters)
 
 
-def _patch_request(payload: dict[str, Any], model: type[Any], kept: set[str]) -> Any:
+def _patch_request(payload: dict[str, Any], model: type[Any], kept: frozenset[str]) -> Any:
     """A PatchOp, less the operations on attributes this service does not keep.
 
     Returns None when no operation is left (the request changes nothing that is kept).
@@ -146,146 +140,128 @@ def schemas(request: HttpRequest, resource_id: str | None = None) -> HttpRespons
     return _discovery(items, scim.Schema, resource_id)
 
 
-# --- Users -----------------------------------------------------------------------------------
+# --- Users and Groups ------------------------------------------------------------------------
 
 
-def _user_representer(request: HttpRequest) -> Callable[[Any], resources.User]:
-    root = base_url(request)
-    return lambda user: selectors.user_resource(user, base_url=root)
+@dataclass(frozen=True)
+class ResourceKind:
+    """A kind of resource this service provisions (User, Group), and what its endpoints call.
+
+    The callables take keyword arguments as the selectors and services name them.
+    """
+
+    endpoint: str  # "Users": the path segment under /scim/v2/
+    model: type[Resource[Any]]  # as published
+    input_model: type[Resource[Any]]  # as requests are read
+    # Core attributes the product keeps. A PATCH operation on another attribute of the core or
+    # enterprise schema (Entra ID sends `manager`, `title`, `phoneNumbers`... by default) is
+    # accepted and ignored whatever the shape of its value; one on an attribute no schema
+    # declares is still refused.
+    kept: frozenset[str]
+    queryset: Callable[[], QuerySet[Any]]
+    filter_q: Callable[[Any], Q]
+    get: Callable[..., Any]  # (*, resource_id) -> row
+    resource: Callable[..., Any]  # (row, *, base_url) -> model
+    create: Callable[..., Any]  # (*, resource) -> row
+    replace: Callable[..., Any]  # (*, resource_id, resource) -> row
+    patch: Callable[..., Any]  # (*, resource_id, patch) -> row
+    delete: Callable[..., None]  # (*, resource_id)
 
 
-def _user_answer(
-    request: HttpRequest, user: Any, context: Context, status: int = 200
+USERS = ResourceKind(
+    endpoint="Users",
+    model=resources.User,
+    input_model=resources.InputUser,
+    kept=frozenset(
+        {"user_name", "name", "active", "emails", "groups", "external_id", "id", "meta"}
+    ),
+    queryset=selectors.users,
+    filter_q=user_filter_q,
+    get=selectors.user_get,
+    resource=selectors.user_resource,
+    create=services.scim_user_create,
+    replace=services.scim_user_replace,
+    patch=services.scim_user_patch,
+    delete=services.scim_user_delete,
+)
+
+GROUPS = ResourceKind(
+    endpoint="Groups",
+    model=resources.Group,
+    input_model=resources.InputGroup,
+    kept=frozenset({"display_name", "members", "external_id", "id", "meta"}),
+    queryset=selectors.groups,
+    filter_q=group_filter_q,
+    get=selectors.group_get,
+    resource=selectors.group_resource,
+    create=services.scim_group_create,
+    replace=services.scim_group_replace,
+    patch=services.scim_group_patch,
+    delete=services.scim_group_delete,
+)
+
+
+def _answer(
+    request: HttpRequest, kind: ResourceKind, row: Any, context: Context, status: int = 200
 ) -> HttpResponse:
-    resource = selectors.user_resource(
-        selectors.user_get(resource_id=str(user.pk)), base_url=base_url(request)
-    )
-    parameters = _response_parameters(request, resources.User)
+    """One resource as published, read again so the answer shows what was written."""
+    resource = kind.resource(kind.get(resource_id=str(row.pk)), base_url=base_url(request))
+    parameters = _response_parameters(request, kind.model)
     headers = {"Location": str(resource.meta.location)} if status == 201 and resource.meta else None
     return scim_response(_dump(resource, context, parameters), status=status, headers=headers)
 
 
-def _users_list(request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
-    return _list(
-        request,
-        model=resources.User,
-        payload=payload,
-        queryset=selectors.users(),
-        condition=user_filter_q,
-        represent=_user_representer(request),
-    )
-
-
-@scim_endpoint(GET, POST)
-def users(request: HttpRequest) -> HttpResponse:
-    """GET /Users: query accounts; POST /Users: create one."""
-    if request.method == GET:
-        return _users_list(request, _query_parameters(request, *_LIST_PARAMETERS))
-    resource = resources.InputUser.model_validate(
-        request_json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
-    )
-    user = services.scim_user_create(resource=resource)
-    return _user_answer(request, user, Context.RESOURCE_CREATION_RESPONSE, status=201)
-
-
-@scim_endpoint(POST)
-def users_search(request: HttpRequest) -> HttpResponse:
-    """POST /Users/.search: a query in the body (RFC 7644 §3.4.3)."""
-    return _users_list(request, request_json(request))
-
-
-@scim_endpoint(GET, PUT, PATCH, DELETE)
-def user(request: HttpRequest, resource_id: str) -> HttpResponse:
-    """One account: read, replace, patch or delete it."""
-    if request.method == GET:
-        found = selectors.user_get(resource_id=resource_id)
-        return _user_answer(request, found, Context.RESOURCE_QUERY_RESPONSE)
-    if request.method == DELETE:
-        services.scim_user_delete(resource_id=resource_id)
-        return scim_response(None, status=204)
-    if request.method == PUT:
-        resource = resources.InputUser.model_validate(
-            request_json(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
-        )
-        changed = services.scim_user_replace(resource_id=resource_id, resource=resource)
-        return _user_answer(request, changed, Context.RESOURCE_REPLACEMENT_RESPONSE)
-    patch = _patch_request(request_json(request), resources.InputUser, USER_KEPT)
-    if patch is None:
-        found = selectors.user_get(resource_id=resource_id)
-        return _user_answer(request, found, Context.RESOURCE_PATCH_RESPONSE)
-    changed = services.scim_user_patch(resource_id=resource_id, patch=patch)
-    return _user_answer(request, changed, Context.RESOURCE_PATCH_RESPONSE)
-
-
-# --- Groups ----------------------------------------------------------------------------------
-
-
-def _group_representer(request: HttpRequest) -> Callable[[Any], resources.Group]:
+def _kind_list(request: HttpRequest, kind: ResourceKind, payload: dict[str, Any]) -> HttpResponse:
     root = base_url(request)
-    return lambda group: selectors.group_resource(group, base_url=root)
-
-
-def _group_answer(
-    request: HttpRequest, group: Any, context: Context, status: int = 200
-) -> HttpResponse:
-    resource = selectors.group_resource(
-        selectors.group_get(resource_id=str(group.pk)), base_url=base_url(request)
-    )
-    parameters = _response_parameters(request, resources.Group)
-    headers = {"Location": str(resource.meta.location)} if status == 201 and resource.meta else None
-    return scim_response(_dump(resource, context, parameters), status=status, headers=headers)
-
-
-def _groups_list(request: HttpRequest, payload: dict[str, Any]) -> HttpResponse:
     return _list(
         request,
-        model=resources.Group,
+        model=kind.model,
         payload=payload,
-        queryset=selectors.groups(),
-        condition=group_filter_q,
-        represent=_group_representer(request),
+        queryset=kind.queryset(),
+        condition=kind.filter_q,
+        represent=lambda row: kind.resource(row, base_url=root),
     )
 
 
 @scim_endpoint(GET, POST)
-def groups(request: HttpRequest) -> HttpResponse:
-    """GET /Groups: query directory groups; POST /Groups: create one."""
+def collection(request: HttpRequest, kind: ResourceKind) -> HttpResponse:
+    """GET /Users or /Groups: query them; POST: create one."""
     if request.method == GET:
-        return _groups_list(request, _query_parameters(request, *_LIST_PARAMETERS))
-    resource = resources.InputGroup.model_validate(
+        return _kind_list(request, kind, _query_parameters(request, *_LIST_PARAMETERS))
+    resource = kind.input_model.model_validate(
         request_json(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST
     )
-    group = services.scim_group_create(resource=resource)
-    return _group_answer(request, group, Context.RESOURCE_CREATION_RESPONSE, status=201)
+    row = kind.create(resource=resource)
+    return _answer(request, kind, row, Context.RESOURCE_CREATION_RESPONSE, status=201)
 
 
 @scim_endpoint(POST)
-def groups_search(request: HttpRequest) -> HttpResponse:
-    """POST /Groups/.search: a query in the body (RFC 7644 §3.4.3)."""
-    return _groups_list(request, request_json(request))
+def search(request: HttpRequest, kind: ResourceKind) -> HttpResponse:
+    """POST /Users/.search or /Groups/.search: a query in the body (RFC 7644 §3.4.3)."""
+    return _kind_list(request, kind, request_json(request))
 
 
 @scim_endpoint(GET, PUT, PATCH, DELETE)
-def group(request: HttpRequest, resource_id: str) -> HttpResponse:
-    """One directory group: read, replace, patch or delete it."""
+def item(request: HttpRequest, kind: ResourceKind, resource_id: str) -> HttpResponse:
+    """One account or directory group: read, replace, patch or delete it."""
     if request.method == GET:
-        found = selectors.group_get(resource_id=resource_id)
-        return _group_answer(request, found, Context.RESOURCE_QUERY_RESPONSE)
+        found = kind.get(resource_id=resource_id)
+        return _answer(request, kind, found, Context.RESOURCE_QUERY_RESPONSE)
     if request.method == DELETE:
-        services.scim_group_delete(resource_id=resource_id)
+        kind.delete(resource_id=resource_id)
         return scim_response(None, status=204)
     if request.method == PUT:
-        resource = resources.InputGroup.model_validate(
+        resource = kind.input_model.model_validate(
             request_json(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
         )
-        changed = services.scim_group_replace(resource_id=resource_id, resource=resource)
-        return _group_answer(request, changed, Context.RESOURCE_REPLACEMENT_RESPONSE)
-    patch = _patch_request(request_json(request), resources.InputGroup, GROUP_KEPT)
+        changed = kind.replace(resource_id=resource_id, resource=resource)
+        return _answer(request, kind, changed, Context.RESOURCE_REPLACEMENT_RESPONSE)
+    patch = _patch_request(request_json(request), kind.input_model, kind.kept)
     if patch is None:
-        found = selectors.group_get(resource_id=resource_id)
-        return _group_answer(request, found, Context.RESOURCE_PATCH_RESPONSE)
-    changed = services.scim_group_patch(resource_id=resource_id, patch=patch)
-    return _group_answer(request, changed, Context.RESOURCE_PATCH_RESPONSE)
+        found = kind.get(resource_id=resource_id)
+        return _answer(request, kind, found, Context.RESOURCE_PATCH_RESPONSE)
+    changed = kind.patch(resource_id=resource_id, patch=patch)
+    return _answer(request, kind, changed, Context.RESOURCE_PATCH_RESPONSE)
 
 
 # --- The rest of the protocol ----------------------------------------------------------------
