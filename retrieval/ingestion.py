@@ -1,15 +1,19 @@
 """The ingestion pipeline: parse → chunk → embed → replace the chunks atomically → ready.
 
 Every step is idempotent on the document id: running it twice, or again after a worker died
-half-way, ends with exactly one set of chunks from one version of the file.
+half-way, ends with exactly one set of chunks from one version of the file. Chunks are written
+with COPY, and `chunks_replace_many` stores several documents in one transaction (retrieval.bulk
+drives it for many small documents).
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -18,12 +22,17 @@ from django.utils import timezone
 from retrieval import bm25, embedding
 from retrieval.chunking import ChunkDraft, chunk_sections
 from retrieval.conf import config
-from retrieval.models import Chunk, Document
+from retrieval.models import EMBEDDING_DIMENSIONS, Chunk, Document
 from retrieval.parsers import ParseError, Section, format_for, parse_in_process
 from retrieval.parsers.sandbox import parse_sandboxed
 
 logger = logging.getLogger(__name__)
 EMBED_BATCH_CHUNKS = 16
+# How a claim that gives up on a document after repeated interruptions starts its reason; a rerun
+# of `manage.py ingest` takes such documents up again (they were never found faulty).
+INTERRUPTED = "Ingestion was interrupted"
+# Failures worth another try: the database or storage was briefly unavailable.
+TRANSIENT = (OperationalError, InterfaceError, OSError)
 
 
 class IngestFailure(Exception):
@@ -57,26 +66,30 @@ def document_process(*, document: Document) -> None:
     except Superseded:
         logger.info("ingestion run %s of document %s was superseded", run, document_id)
         return
-    except (IngestFailure, ParseError) as error:
-        document_fail(document_id=document_id, run=run, reason=str(error))
-        return
-    except FileNotFoundError:
-        document_fail(document_id=document_id, run=run, reason="The stored file is missing.")
-        return
-    except (OperationalError, InterfaceError, OSError):
-        raise  # transient: the task retries with backoff
     except Exception as error:
-        # A bug or an unforeseen input: fail with a reason rather than retry the same crash.
-        logger.exception("ingesting document %s failed", document_id)
         document_fail(
-            document_id=document_id,
-            run=run,
-            # The exception's text may quote the document, and staff who are not its readers see
-            # this reason: the text goes to the server log only.
-            reason=f"Ingestion failed unexpectedly ({type(error).__name__}; see the server log).",
+            document_id=document_id, run=run, reason=failure_reason(error, document_id=document_id)
         )
         return
     chunks_replace(document_id=document_id, prepared=prepared, run=run)
+
+
+def failure_reason(error: Exception, *, document_id: int) -> str:
+    """The reason a document fails for `error`; re-raises transient errors (the task retries).
+
+    Call it from the `except` block that caught `error`.
+    """
+    if isinstance(error, (IngestFailure, ParseError)):
+        return str(error)
+    if isinstance(error, FileNotFoundError):
+        return "The stored file is missing."
+    if isinstance(error, TRANSIENT):
+        raise error
+    # A bug or an unforeseen input: fail with a reason rather than retry the same crash.
+    logger.exception("ingesting document %s failed", document_id)
+    # The exception's text may quote the document, and staff who are not its readers see this
+    # reason: the text goes to the server log only.
+    return f"Ingestion failed unexpectedly ({type(error).__name__}; see the server log)."
 
 
 def document_prepare(*, document: Document, sandbox: bool = True) -> PreparedDocument:
@@ -144,55 +157,134 @@ def embedding_text(title: str, draft: ChunkDraft) -> str:
     return "\n".join(part for part in (title, draft.heading_path, draft.text) if part)
 
 
+@dataclass(frozen=True)
+class Replacement:
+    """New chunks for one document, from the ingestion run `run` (None: whichever is current)."""
+
+    document_id: int
+    prepared: PreparedDocument
+    run: int | None = None
+
+
 def chunks_replace(*, document_id: int, prepared: PreparedDocument, run: int | None = None) -> bool:
     """Swap a document's chunks for new ones in one transaction; False if it was not ours.
 
     `run` is the number the claim gave this run; None (tools that hold the document themselves)
     accepts whichever run is current.
     """
+    stored = chunks_replace_many(
+        replacements=[Replacement(document_id=document_id, prepared=prepared, run=run)]
+    )
+    return document_id in stored
+
+
+def chunks_replace_many(*, replacements: Sequence[Replacement]) -> set[int]:
+    """Swap the chunks of several documents in one transaction; returns the ids stored.
+
+    A document deleted, re-queued, finished or claimed by a newer run meanwhile is left to that run
+    (not in the result). Chunks go in with one COPY; the BM25 statistics and the access counts (a
+    trigger on the document row) change in the same transaction.
+    """
+    wanted = {r.document_id: r for r in replacements}
+    stored: set[int] = set()
     with transaction.atomic():
-        document = Document.objects.select_for_update().filter(pk=document_id).first()
-        # Deleted, re-queued, finished or claimed by a newer run meanwhile: leave it to that run.
-        if (
-            document is None
-            or document.status != Document.Status.PROCESSING
-            or (run is not None and document.run != run)
-        ):
-            logger.info("ingestion run %s of document %s was superseded", run, document_id)
-            return False
-        version = document.version + 1
+        # Locked in id order: concurrent batches that share documents never deadlock.
+        locked = Document.objects.select_for_update().filter(pk__in=wanted).order_by("pk")
+        documents = []
+        for document in locked:
+            run = wanted[document.pk].run
+            if document.status == Document.Status.PROCESSING and (
+                run is None or document.run == run
+            ):
+                documents.append(document)
+        for document_id in wanted.keys() - {d.pk for d in documents}:
+            logger.info(
+                "ingestion run %s of document %s was superseded",
+                wanted[document_id].run,
+                document_id,
+            )
+        if not documents:
+            return stored
+        ids = [d.pk for d in documents]
         with connection.cursor() as cursor:
             bm25.lock_statistics(cursor)
-            bm25.unindex_document(cursor, document_id=document_id)
-            Chunk.objects.filter(document_id=document_id).delete()
-            Chunk.objects.bulk_create(
-                [
-                    Chunk(
-                        document_id=document_id,
-                        version=version,
-                        ordinal=draft.ordinal,
-                        text=draft.text,
-                        heading_path=draft.heading_path,
-                        page=draft.page,
-                        location=draft.location,
-                        token_count=draft.token_count,
-                        embedding=vector,
-                        principals=document.principals,
-                    )
-                    for draft, vector in zip(prepared.drafts, prepared.vectors, strict=True)
-                ],
-                batch_size=500,
+            indexed = set(
+                Chunk.objects.filter(document_id__in=ids)
+                .values_list("document_id", flat=True)
+                .distinct()
             )
-            bm25.index_document(cursor, document_id=document_id, title=document.title)
-        document.version = version
-        document.chunk_count = len(prepared.drafts)
-        document.status = Document.Status.READY
-        document.stage = Document.Stage.DONE
-        document.progress_done = document.progress_total = len(prepared.drafts)
-        document.error = ""
-        document.finished_at = timezone.now()
-        document.save()
-    return True
+            for document_id in sorted(indexed):
+                bm25.unindex_document(cursor, document_id=document_id)
+            if indexed:
+                Chunk.objects.filter(document_id__in=indexed).delete()
+            _copy_chunks(cursor, documents=documents, replacements=wanted)
+            for document in documents:
+                bm25.index_document(cursor, document_id=document.pk, title=document.title)
+        finished = timezone.now()
+        for document in documents:
+            count = len(wanted[document.pk].prepared.drafts)
+            document.version += 1
+            document.chunk_count = count
+            document.status = Document.Status.READY
+            document.stage = Document.Stage.DONE
+            document.progress_done = document.progress_total = count
+            document.error = ""
+            document.finished_at = finished
+            document.save()
+            stored.add(document.pk)
+    return stored
+
+
+# The chunk table's columns as COPY writes them (the id comes from its sequence).
+_CHUNK_COLUMNS = (
+    "document_id",
+    "version",
+    "ordinal",
+    "text",
+    "heading_path",
+    "page",
+    "location",
+    "token_count",
+    "embedding",
+    "principals",
+)
+
+
+def _copy_chunks(
+    cursor: Any, *, documents: list[Document], replacements: dict[int, Replacement]
+) -> None:
+    """Write the documents' new chunks (version = the document's next) with one COPY."""
+    statement = f"COPY {Chunk._meta.db_table} ({', '.join(_CHUNK_COLUMNS)}) FROM STDIN"
+    # Django's wrapper hides psycopg's COPY support; the psycopg cursor underneath has it.
+    with cursor.cursor.copy(statement) as copy:
+        for document in documents:
+            prepared = replacements[document.pk].prepared
+            if prepared.vectors.shape != (len(prepared.drafts), EMBEDDING_DIMENSIONS):
+                raise ValueError(
+                    f"{len(prepared.drafts)} chunks need as many {EMBEDDING_DIMENSIONS}-dimensional "
+                    f"vectors, not {prepared.vectors.shape}"
+                )
+            version = document.version + 1
+            for draft, vector in zip(prepared.drafts, prepared.vectors, strict=True):
+                copy.write_row(
+                    (
+                        document.pk,
+                        version,
+                        draft.ordinal,
+                        draft.text,
+                        draft.heading_path,
+                        draft.page,
+                        draft.location,
+                        draft.token_count,
+                        _vector_text(vector),
+                        document.principals,
+                    )
+                )
+
+
+def _vector_text(vector: np.ndarray) -> str:
+    # pgvector's text form; nine significant digits give back the same float32.
+    return "[" + ",".join(format(float(value), ".9g") for value in vector) + "]"
 
 
 def document_fail(*, document_id: int, reason: str, run: int | None = None) -> bool:
@@ -223,32 +315,38 @@ def document_claim(*, document_id: int) -> Document | None:
     The returned document carries its `run`: every later write of this run names it, and stops
     once another claim has moved the number on.
     """
+    claimed = documents_claim(document_ids=[document_id])
+    return claimed[0] if claimed else None
+
+
+def documents_claim(*, document_ids: Sequence[int]) -> list[Document]:
+    """Claim several documents in one transaction, as `document_claim` does each; in id order."""
+    claimed = []
     with transaction.atomic():
-        document = Document.objects.select_for_update().filter(pk=document_id).first()
-        if document is None or document.status not in (
-            Document.Status.QUEUED,
-            Document.Status.PROCESSING,
-        ):
-            return None
-        if document.attempts >= config().ingest_max_attempts:
-            # Each attempt that got here died without finishing (e.g. the worker was killed).
-            document.status = Document.Status.FAILED
-            document.error = (
-                f"Ingestion was interrupted {document.attempts} times without finishing; "
-                "gave up. Re-index to try again."
-            )
-            document.finished_at = timezone.now()
+        locked = Document.objects.select_for_update().filter(pk__in=document_ids).order_by("pk")
+        for document in locked:
+            if document.status not in (Document.Status.QUEUED, Document.Status.PROCESSING):
+                continue
+            if document.attempts >= config().ingest_max_attempts:
+                # Each attempt that got here died without finishing (e.g. the worker was killed).
+                document.status = Document.Status.FAILED
+                document.error = (
+                    f"{INTERRUPTED} {document.attempts} times without finishing; "
+                    "gave up. Re-index to try again."
+                )
+                document.finished_at = timezone.now()
+                document.save()
+                continue
+            document.attempts += 1
+            document.run += 1
+            document.status = Document.Status.PROCESSING
+            document.stage = Document.Stage.PARSING
+            document.progress_done = document.progress_total = 0
+            document.error = ""
+            document.started_at = timezone.now()
             document.save()
-            return None
-        document.attempts += 1
-        document.run += 1
-        document.status = Document.Status.PROCESSING
-        document.stage = Document.Stage.PARSING
-        document.progress_done = document.progress_total = 0
-        document.error = ""
-        document.started_at = timezone.now()
-        document.save()
-    return document
+            claimed.append(document)
+    return claimed
 
 
 def _progress(
