@@ -1,18 +1,24 @@
-"""Search latency at a given corpus size, through the product's own storage and search path.
+"""Search latency and filtered recall at a given corpus size, through the product's search path.
 
 Embedding 100k chunks takes this machine's two cores most of an hour, so a corpus is padded to the
 wanted size with synthetic documents instead: each synthetic chunk splices the sentences of two
 stored chunks, and its vector is the normalised blend of their vectors plus a little noise. The
 text keeps the corpus's vocabulary (so BM25 posting lists grow as they would) and the vectors stay
 on the manifold the real ones live on (so the HNSW graph has the structure of real data, not the
-harder one of random vectors). The synthetic documents are stored through `document_create`,
-`document_claim` and `chunks_replace`, the worker's own services (BM25 statistics, principals and
-the HNSW index are maintained as for any upload), and spread round robin over a few groups so that
-readers with different visible shares can be measured.
+harder one of random vectors).
+
+Padding writes what the worker's services write (documents with their principals and group
+rows, chunks, BM25 rows, term and corpus statistics; access counts through their trigger), but in
+bulk: `COPY` for documents and chunks, a few hundred documents per transaction, the BM25 rows and
+statistics by one statement per batch. A large pad drops the HNSW indexes first and builds them
+once at the end with more maintenance memory, which is several times faster than growing the graph
+one insert at a time. Documents are spread over reader classes: ten large groups (about 10% each),
+one small group (about 1%) and one person (about 0.1%); the existing documents stay as they are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -22,47 +28,80 @@ from typing import Any
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
 
-from retrieval import ingestion
+from retrieval import bm25, partial_indexes
 from retrieval.access import principals_for
-from retrieval.chunking import ChunkDraft
 from retrieval.embedding import count_tokens, embed_query
 from retrieval.evaluation import percentile
 from retrieval.models import Chunk, Document
-from retrieval.search import SearchOptions, search, search_with
-from retrieval.services import DuplicateDocument, document_create
+from retrieval.search import (
+    SearchOptions,
+    _dense,
+    _visible_chunks,
+    explain_dense,
+    search,
+    search_with,
+)
 
 OWNER = "search-bench-owner"
+PERSON = "search-bench-person"
 TITLE_PREFIX = "Synthetic filler"
 GROUP_PREFIX = "search-bench-"
+SMALL_GROUP = "search-bench-small"
 GROUPS = 10
 CHUNKS_PER_DOCUMENT = 10
 SOURCE_SAMPLE = 20_000
 NOISE = 0.01
 SEED = 20261125
+# Documents per transaction while padding.
+BATCH_DOCUMENTS = 500
+# A pad that adds at least this many chunks, or more than the table holds, rebuilds the HNSW
+# indexes after loading instead of inserting into them.
+REBUILD_AT = 20_000
+HNSW_INDEX = "chunk_embedding_hnsw"
+BUILD_MEMORY = "2GB"
+# Reader classes, in the order they are reported.
+CLASSES = ("everything", "two_groups", "one_group", "small_group", "one_person")
 
 Progress = Callable[[Iterable[Any], str, int], Iterable[Any]]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_VECTOR_LITERAL = re.compile(r"'\[[-+0-9.e,]+\]'")
 
 
 @dataclass(frozen=True)
 class Readers:
-    """Who queries: someone who reads every chunk, and someone in one or two filler groups."""
+    """Who queries: one reader per class (see CLASSES)."""
 
     everything: Any
-    one_group: Any
     two_groups: Any
+    one_group: Any
+    small_group: Any
+    one_person: Any
+
+    def by_class(self) -> list[tuple[str, Any]]:
+        """(class name, reader), in report order."""
+        return [(name, getattr(self, name)) for name in CLASSES]
 
 
 def bench_groups() -> list[Group]:
-    """The groups the synthetic documents are spread over."""
+    """The large groups the synthetic documents are spread over."""
     return [Group.objects.get_or_create(name=f"{GROUP_PREFIX}{i}")[0] for i in range(GROUPS)]
 
 
+def _small_group() -> Group:
+    return Group.objects.get_or_create(name=SMALL_GROUP)[0]
+
+
+def _person() -> Any:
+    return get_user_model().objects.get_or_create(username=PERSON)[0]
+
+
 def bench_readers(groups: list[Group]) -> Readers:
-    """A reader in every group that holds documents, and one in the first filler group only."""
+    """A reader in every group that holds documents, in two, in one large, in the small one, and
+    the person documents are shared with directly."""
     users = get_user_model()
     everyone, _ = users.objects.get_or_create(username="search-bench-all")
     everyone.groups.set(Group.objects.filter(documents__isnull=False).distinct())
@@ -70,7 +109,15 @@ def bench_readers(groups: list[Group]) -> Readers:
     one.groups.set(groups[:1])
     two, _ = users.objects.get_or_create(username="search-bench-two")
     two.groups.set(groups[:2])
-    return Readers(everything=everyone, one_group=one, two_groups=two)
+    small, _ = users.objects.get_or_create(username="search-bench-small")
+    small.groups.set([_small_group()])
+    return Readers(
+        everything=everyone,
+        two_groups=two,
+        one_group=one,
+        small_group=small,
+        one_person=_person(),
+    )
 
 
 def _splice(a: str, b: str, rng: np.random.Generator) -> tuple[str, float]:
@@ -83,13 +130,28 @@ def _splice(a: str, b: str, rng: np.random.Generator) -> tuple[str, float]:
     return text, len(head) / max(len(text), 1)
 
 
+def _audience(number: int) -> str:
+    """Who synthetic document `number` is shared with: a large group, the small group, the person.
+
+    Out of every 1,000 documents, one goes to the person and ten to the small group; the large
+    groups take the rest in turn (the first documents go to the large groups).
+    """
+    slot = number % 1000
+    if slot == 999:
+        return "person"
+    if slot >= 989:
+        return "small"
+    return "large"
+
+
 def pad_corpus(target_chunks: int, *, progress: Progress) -> int:
     """Add synthetic documents until the database holds `target_chunks`; the number added."""
     missing = target_chunks - Chunk.objects.count()
     if missing <= 0:
+        _ensure_hnsw_index()
         return 0
     owner, _ = get_user_model().objects.get_or_create(username=OWNER, defaults={"is_active": False})
-    groups = bench_groups()
+    groups, small, person = bench_groups(), _small_group(), _person()
     sources = list(
         Chunk.objects.exclude(document__title__startswith=TITLE_PREFIX)
         .order_by("id")
@@ -102,48 +164,199 @@ def pad_corpus(target_chunks: int, *, progress: Progress) -> int:
     start = Document.objects.filter(title__startswith=TITLE_PREFIX).count()
     rng = np.random.default_rng(SEED + start)
     documents = -(-missing // CHUNKS_PER_DOCUMENT)
+    rebuild = missing >= REBUILD_AT or missing > Chunk.objects.count()
+    rebuilt = _drop_hnsw_indexes() if rebuild else []
     added = 0
-    for number in progress(range(start, start + documents), "pad", documents):
-        size = min(CHUNKS_PER_DOCUMENT, missing - added)
-        pairs = rng.integers(0, len(sources), size=(size, 2))
-        spliced = [_splice(texts[a], texts[b], rng) for a, b in pairs]
-        chunk_texts = [text for text, _ in spliced]
-        share = np.array([[s] for _, s in spliced], dtype=np.float32)
-        blend = share * vectors[pairs[:, 0]] + (1 - share) * vectors[pairs[:, 1]]
-        blend += np.asarray(rng.normal(0.0, NOISE, size=blend.shape), dtype=np.float32)
-        blend /= np.linalg.norm(blend, axis=1, keepdims=True)
-        try:
-            document = document_create(
-                file=ContentFile("\n\n".join(chunk_texts).encode(), name=f"filler-{number}.txt"),
-                title=f"{TITLE_PREFIX} {number}",
-                owner=owner,
-                groups=[groups[number % len(groups)]],
-                enqueue=False,
-            )
-        except DuplicateDocument:
-            continue
-        claimed = ingestion.document_claim(document_id=document.pk)
-        if claimed is None:
-            continue
-        drafts = [
-            ChunkDraft(
-                ordinal=i,
-                text=text,
-                heading_path="",
-                page=None,
-                location=f"part {i + 1}",
-                token_count=tokens,
-            )
-            for i, (text, tokens) in enumerate(
-                zip(chunk_texts, count_tokens(chunk_texts), strict=True)
-            )
-        ]
-        ingestion.chunks_replace(
-            document_id=claimed.pk,
-            prepared=ingestion.PreparedDocument(drafts=drafts, vectors=blend),
-        )
-        added += size
+    try:
+        numbers = range(start, start + documents)
+        batches = [numbers[i : i + BATCH_DOCUMENTS] for i in range(0, documents, BATCH_DOCUMENTS)]
+        for batch in progress(batches, "pad", len(batches)):
+            specs = []
+            for number in batch:
+                size = min(CHUNKS_PER_DOCUMENT, missing - added)
+                if size <= 0:
+                    break
+                pairs = rng.integers(0, len(sources), size=(size, 2))
+                spliced = [_splice(texts[a], texts[b], rng) for a, b in pairs]
+                share = np.array([[s] for _, s in spliced], dtype=np.float32)
+                blend = share * vectors[pairs[:, 0]] + (1 - share) * vectors[pairs[:, 1]]
+                blend += np.asarray(rng.normal(0.0, NOISE, size=blend.shape), dtype=np.float32)
+                blend /= np.linalg.norm(blend, axis=1, keepdims=True)
+                audience = _audience(number)
+                group = {"large": groups[number % len(groups)], "small": small}.get(audience)
+                specs.append((number, [text for text, _ in spliced], blend, group))
+                added += size
+            _store_batch(specs, owner=owner, person=person)
+    finally:
+        if rebuild:
+            _build_hnsw_indexes(rebuilt, progress=progress)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE retrieval_chunk")
+        cursor.execute("ANALYZE retrieval_chunkterms")
     return added
+
+
+def _store_batch(
+    specs: list[tuple[int, list[str], np.ndarray, Group | None]], *, owner: Any, person: Any
+) -> None:
+    """Documents, group/user rows, chunks, BM25 rows and statistics of one batch, in one transaction."""
+    if not specs:
+        return
+    now = timezone.now().isoformat()
+    all_texts = [text for _, chunk_texts, _, _ in specs for text in chunk_texts]
+    tokens = iter(count_tokens(all_texts))
+    with transaction.atomic(), connection.cursor() as cursor:
+        bm25.lock_statistics(cursor)
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('retrieval_document', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(specs)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        raw = cursor.cursor
+        with raw.copy(
+            "COPY retrieval_document (id, title, original_filename, file, content_type, size, "
+            "sha256, org_wide, principals, status, stage, progress_done, progress_total, error, "
+            "attempts, version, chunk_count, created_at, updated_at, started_at, finished_at, "
+            "owner_id, run) FROM STDIN"
+        ) as copy:
+            for document_id, (number, chunk_texts, _, group) in zip(ids, specs, strict=True):
+                title = f"{TITLE_PREFIX} {number}"
+                reader = f"g:{group.pk}" if group is not None else f"u:{person.pk}"
+                principals = "{" + ",".join(sorted({reader, f"u:{owner.pk}"})) + "}"
+                n = len(chunk_texts)
+                size = sum(len(t.encode()) for t in chunk_texts)
+                copy.write_row(
+                    (
+                        document_id, title, f"filler-{number}.txt", "", "text/plain", size,
+                        hashlib.sha256(title.encode()).hexdigest(), "f", principals, "ready",
+                        "done", n, n, "", 1, 1, n, now, now, now, now, owner.pk, 1,
+                    )
+                )  # fmt: skip
+        with raw.copy(
+            "COPY retrieval_document_allowed_groups (document_id, group_id) FROM STDIN"
+        ) as copy:
+            for document_id, (_, _, _, group) in zip(ids, specs, strict=True):
+                if group is not None:
+                    copy.write_row((document_id, group.pk))
+        with raw.copy(
+            "COPY retrieval_document_allowed_users (document_id, user_id) FROM STDIN"
+        ) as copy:
+            for document_id, (_, _, _, group) in zip(ids, specs, strict=True):
+                if group is None:
+                    copy.write_row((document_id, person.pk))
+        with raw.copy(
+            "COPY retrieval_chunk (document_id, version, ordinal, text, heading_path, page, "
+            "location, token_count, embedding, principals) FROM STDIN"
+        ) as copy:
+            for document_id, (_, chunk_texts, blend, group) in zip(ids, specs, strict=True):
+                reader = f"g:{group.pk}" if group is not None else f"u:{person.pk}"
+                principals = "{" + ",".join(sorted({reader, f"u:{owner.pk}"})) + "}"
+                for ordinal, (text, vector) in enumerate(zip(chunk_texts, blend, strict=True)):
+                    copy.write_row(
+                        (
+                            document_id, 1, ordinal, text, "", None, f"part {ordinal + 1}",
+                            next(tokens), "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]",
+                            principals,
+                        )
+                    )  # fmt: skip
+        # The BM25 rows and statistics of the whole batch, as bm25.index_document writes them.
+        cursor.execute(
+            """
+            INSERT INTO retrieval_chunkterms
+                (chunk_id, document_id, lexemes, lexeme_count, document_lexeme_count, principals)
+            SELECT w.id, w.document_id, w.tsv, w.n, sum(w.n) OVER (PARTITION BY w.document_id),
+                   w.principals
+            FROM (
+                SELECT v.id, v.document_id, v.tsv, v.principals,
+                       (SELECT coalesce(sum(cardinality(u.positions)), 0) FROM unnest(v.tsv) u) AS n
+                FROM (
+                    SELECT c.id, c.document_id, c.principals,
+                           to_tsvector(%s::regconfig,
+                                       d.title || E'\\n' || c.heading_path || E'\\n' || c.text) tsv
+                    FROM retrieval_chunk c JOIN retrieval_document d ON d.id = c.document_id
+                    WHERE c.document_id = ANY(%s)
+                ) v
+            ) w
+            """,
+            [bm25.TEXT_SEARCH_CONFIG, ids],
+        )
+        cursor.execute(
+            """
+            INSERT INTO retrieval_lexemestatistic (lexeme, chunk_count, document_count)
+            SELECT u.lexeme, count(*), count(DISTINCT c.document_id)
+            FROM retrieval_chunkterms c, unnest(c.lexemes) u
+            WHERE c.document_id = ANY(%s)
+            GROUP BY u.lexeme ORDER BY u.lexeme
+            ON CONFLICT (lexeme) DO UPDATE
+            SET chunk_count = retrieval_lexemestatistic.chunk_count + EXCLUDED.chunk_count,
+                document_count = retrieval_lexemestatistic.document_count + EXCLUDED.document_count
+            """,
+            [ids],
+        )
+        cursor.execute(
+            """
+            INSERT INTO retrieval_corpusstatistic (id, chunk_count, document_count, lexeme_total)
+            SELECT 1, count(*), count(DISTINCT document_id), coalesce(sum(lexeme_count), 0)
+            FROM retrieval_chunkterms WHERE document_id = ANY(%s)
+            ON CONFLICT (id) DO UPDATE
+            SET chunk_count = retrieval_corpusstatistic.chunk_count + EXCLUDED.chunk_count,
+                document_count = retrieval_corpusstatistic.document_count + EXCLUDED.document_count,
+                lexeme_total = retrieval_corpusstatistic.lexeme_total + EXCLUDED.lexeme_total
+            """,
+            [ids],
+        )
+
+
+def _drop_hnsw_indexes() -> list[str]:
+    """Drop the full and partial HNSW indexes before a large load; the principals they served."""
+    with connection.cursor() as cursor:
+        served = sorted(partial_indexes.indexed_principals(cursor))
+        for principal in served:
+            partial_indexes.index_drop(cursor, principal, concurrently=False)
+        cursor.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
+    return served
+
+
+def _ensure_hnsw_index() -> None:
+    """Build the full HNSW index if an interrupted pad left it dropped."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_indexes WHERE tablename = 'retrieval_chunk' AND indexname = %s",
+            [HNSW_INDEX],
+        )
+        if cursor.fetchone() is None:
+            _build_hnsw_indexes([], progress=lambda items, desc, total: items)
+
+
+def _build_hnsw_indexes(principals: list[str], *, progress: Progress) -> None:
+    """Build the full HNSW index (as Chunk.Meta declares it) and the partial ones, with memory."""
+    steps = [None, *principals]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+        cursor.execute("SET LOCAL max_parallel_maintenance_workers = 1")
+        for principal in progress(steps, "index", len(steps)):
+            if principal is None:
+                cursor.execute(
+                    f"CREATE INDEX IF NOT EXISTS {HNSW_INDEX} ON retrieval_chunk "
+                    f"USING hnsw (embedding vector_cosine_ops) WITH ({partial_indexes.HNSW_WITH})"
+                )
+            else:
+                partial_indexes.index_create(cursor, principal, concurrently=False)
+
+
+def sync_partial_indexes(*, enabled: bool, progress: Progress) -> list[str]:
+    """Build the partial indexes the corpus calls for (or drop them all); the indexed principals."""
+    if enabled:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+            partial_indexes.partial_indexes_sync(concurrently=False)
+    else:
+        with connection.cursor() as cursor:
+            for principal in partial_indexes.indexed_principals(cursor):
+                partial_indexes.index_drop(cursor, principal, concurrently=False)
+    with connection.cursor() as cursor:
+        return sorted(partial_indexes.indexed_principals(cursor))
 
 
 def _timed(call: Callable[..., object], *args: Any, **kwargs: Any) -> float:
@@ -220,3 +433,38 @@ def measure(
         }
         figures["rerank_truncated_share"] = round(truncated / scored, 4) if scored else 0.0
     return figures
+
+
+def dense_recall(reader: Any, vectors: list[np.ndarray], *, k: int = 10) -> float:
+    """Mean recall@k of the dense query as configured, against an exact scan with the same filter.
+
+    The exact scan compares every visible vector (no ANN index), so it is the true top k.
+    """
+    principals = principals_for(reader)
+    configured = SearchOptions.configured()
+    exact = SearchOptions.configured(exact=True)
+    limit = configured.candidates
+    recalls = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        visible, total = _visible_chunks(cursor, principals)
+        for vector in vectors:
+            truth = _dense(cursor, vector, principals, limit, exact, visible=visible, total=total)
+            found = _dense(
+                cursor, vector, principals, limit, configured, visible=visible, total=total
+            )
+            wanted = {row[0] for row in truth[:k]}
+            if wanted:
+                recalls.append(len(wanted & {row[0] for row in found[:k]}) / len(wanted))
+    return round(float(np.mean(recalls)), 4) if recalls else 1.0
+
+
+def explain(reader: Any, query: str, *, analyze: bool = True) -> tuple[str, str]:
+    """The dense method chosen for `reader` and PostgreSQL's plan for `query` (EXPLAIN ANALYZE)."""
+    method, plan = explain_dense(
+        principals=principals_for(reader),
+        vector=embed_query(query),
+        options=SearchOptions.configured(),
+        analyze=analyze,
+    )
+    # The query vector's 384 numbers, written out wherever the plan names it, hide the plan.
+    return method, _VECTOR_LITERAL.sub("'[query vector]'", plan)

@@ -17,7 +17,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from retrieval import bm25, rerank
+from retrieval import bm25, partial_indexes, rerank
 from retrieval.access import principals_for
 from retrieval.conf import config
 from retrieval.embedding import embed_query
@@ -139,7 +139,13 @@ def search_with(*, principals: list[str], query: str, k: int, options: SearchOpt
         dense: dict[int, float] = {}
         if embedding is not None:
             for chunk_id, document_id, similarity in _dense(
-                cursor, embedding.result(), principals, limit, options, visible=visible
+                cursor,
+                embedding.result(),
+                principals,
+                limit,
+                options,
+                visible=visible,
+                total=total,
             ):
                 dense[chunk_id] = similarity
                 document_of[chunk_id] = document_id
@@ -265,7 +271,27 @@ def _normalised(ranking: dict[int, float]) -> dict[int, float]:
     return {key: (score - low) / spread for key, score in ranking.items()}
 
 
-def _dense(
+@dataclass(frozen=True)
+class DenseStatement:
+    """The SQL of one dense query and the plan it is written for.
+
+    `method` is `exact` (every visible vector compared), `hnsw` (the full index, iterative scan)
+    or `partial` (a branch per large principal through its own partial index, plus one for the
+    reader's other principals; retrieval.partial_indexes).
+    """
+
+    method: str
+    settings: list[str]
+    sql: str
+    params: list[Any]
+
+
+# Above this visible share the full index's filter lets most rows through; below it, a reader
+# whose large principals have partial indexes searches those instead.
+FULL_INDEX_SHARE = 0.5
+
+
+def dense_statement(
     cursor: CursorWrapper,
     vector: np.ndarray,
     principals: list[str],
@@ -273,27 +299,52 @@ def _dense(
     options: SearchOptions,
     *,
     visible: int,
-) -> list[tuple[int, int, float]]:
-    """(chunk id, document id, cosine similarity), best first, among chunks the principals may read."""
+    total: int,
+) -> DenseStatement:
+    """How the nearest visible chunks are found for this reader (docs/BENCHMARKS.md, at scale).
+
+    - under half the corpus visible and some of the reader's principals have a partial index:
+      each of those is searched through its own index (no row is rejected there), the reader's
+      other principals exactly when they hold few chunks or else through the full index, and
+      the branches are merged;
+    - otherwise, at most `exact_search_max_chunks` visible: an exact scan of the visible vectors;
+    - otherwise the full HNSW index with an iterative scan (at a large visible share the filter
+      rejects few rows).
+    Every branch keeps the reader's own filter `principals && %s` in its WHERE.
+    """
     literal = _vector_literal(vector)
-    if options.exact or visible <= options.exact_search_max_chunks:
-        # Few visible chunks: scanning them exactly is fast and never misses one.
-        cursor.execute(
-            """
-            WITH visible AS MATERIALIZED (
-                SELECT id, document_id, embedding FROM retrieval_chunk
-                WHERE principals && %s::text[]
-            )
-            SELECT id, document_id, embedding <=> %s::vector AS distance
-            FROM visible ORDER BY distance, id LIMIT %s
-            """,
-            [principals, literal, limit],
+    iterative = [
+        "SET LOCAL hnsw.iterative_scan = relaxed_order",
+        f"SET LOCAL hnsw.ef_search = {int(options.ef_search)}",
+    ]
+    exact = DenseStatement(
+        "exact",
+        [],
+        """
+        WITH visible AS MATERIALIZED (
+            SELECT id, document_id, embedding FROM retrieval_chunk
+            WHERE principals && %s::text[]
         )
-    else:
+        SELECT id, document_id, embedding <=> %s::vector AS distance
+        FROM visible ORDER BY distance, id LIMIT %s
+        """,
+        [principals, literal, limit],
+    )
+    if options.exact:
+        return exact
+    indexed = (
+        sorted(partial_indexes.indexed_principals(cursor) & set(principals))
+        if visible < total * FULL_INDEX_SHARE
+        else []
+    )
+    if not indexed and visible <= options.exact_search_max_chunks:
+        # Few visible chunks: scanning them exactly is fast and never misses one.
+        return exact
+    if not indexed:
         # Iterative scans keep walking the graph until enough rows pass the principal filter.
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(options.ef_search)}")
-        cursor.execute(
+        return DenseStatement(
+            "hnsw",
+            iterative,
             """
             WITH nearest AS MATERIALIZED (
                 SELECT id, document_id, embedding <=> %s::vector AS distance
@@ -306,7 +357,89 @@ def _dense(
             """,
             [literal, principals, literal, limit],
         )
+    branches: list[str] = []
+    params: list[Any] = []
+    for principal in indexed:
+        # The index predicate repeated word for word: the planner then proves the branch's WHERE
+        # implies it and may use the partial index.
+        branches.append(
+            f"""
+            (SELECT id, document_id, embedding <=> %s::vector AS distance
+             FROM retrieval_chunk
+             WHERE principals && %s::text[] AND {partial_indexes.predicate(principal)}
+             ORDER BY embedding <=> %s::vector LIMIT %s)
+            """  # noqa: S608 (the predicate is checked principal syntax)
+        )
+        params += [literal, principals, literal, limit]
+    rest = [p for p in principals if p not in indexed]
+    rest_chunks = _visible_chunks(cursor, rest)[0] if rest else 0
+    if rest_chunks and rest_chunks <= options.exact_search_max_chunks:
+        # OFFSET 0 keeps the subquery whole, so the sort is over the filtered rows, not an index.
+        branches.append(
+            """
+            (SELECT id, document_id, embedding <=> %s::vector AS distance
+             FROM (SELECT id, document_id, embedding FROM retrieval_chunk
+                   WHERE principals && %s::text[] AND principals && %s::text[] OFFSET 0) v
+             ORDER BY distance LIMIT %s)
+            """
+        )
+        params += [literal, principals, rest, limit]
+    elif rest_chunks:
+        branches.append(
+            """
+            (SELECT id, document_id, embedding <=> %s::vector AS distance
+             FROM retrieval_chunk
+             WHERE principals && %s::text[] AND principals && %s::text[]
+             ORDER BY embedding <=> %s::vector LIMIT %s)
+            """
+        )
+        params += [literal, principals, rest, literal, limit]
+    # A chunk readable through two principals comes from two branches; it counts once.
+    # The branches above are fixed SQL and checked principals.
+    sql = (
+        "SELECT id, document_id, min(distance) AS distance FROM ("  # noqa: S608
+        + " UNION ALL ".join(branches)
+        + ") branches GROUP BY id, document_id ORDER BY distance, id LIMIT %s"
+    )
+    return DenseStatement("partial", iterative, sql, [*params, limit])
+
+
+def _dense(
+    cursor: CursorWrapper,
+    vector: np.ndarray,
+    principals: list[str],
+    limit: int,
+    options: SearchOptions,
+    *,
+    visible: int,
+    total: int,
+) -> list[tuple[int, int, float]]:
+    """(chunk id, document id, cosine similarity), best first, among chunks the principals may read."""
+    statement = dense_statement(
+        cursor, vector, principals, limit, options, visible=visible, total=total
+    )
+    for setting in statement.settings:
+        cursor.execute(setting)
+    cursor.execute(statement.sql, statement.params)
     return [(row[0], row[1], 1.0 - float(row[2])) for row in cursor.fetchall()]
+
+
+def explain_dense(
+    *, principals: list[str], vector: np.ndarray, options: SearchOptions, analyze: bool = False
+) -> tuple[str, str]:
+    """The method chosen for this reader and PostgreSQL's plan of its dense query (EXPLAIN)."""
+    limit = options.candidates
+    with transaction.atomic(), connection.cursor() as cursor:
+        visible, total = _visible_chunks(cursor, principals)
+        statement = dense_statement(
+            cursor, vector, principals, limit, options, visible=visible, total=total
+        )
+        for setting in statement.settings:
+            cursor.execute(setting)
+        verb = "EXPLAIN (ANALYZE, BUFFERS)" if analyze else "EXPLAIN"
+        cursor.execute(f"{verb} {statement.sql}", statement.params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return statement.method, plan
 
 
 def _visible_chunks(cursor: CursorWrapper, principals: list[str]) -> tuple[int, int]:

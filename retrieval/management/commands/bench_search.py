@@ -1,10 +1,11 @@
-"""`manage.py bench_search --queries FILE [--pad-to N] [--count N] [--json OUT]`."""
+"""`manage.py bench_search --queries FILE [--pad-to N] [--count N] [--json OUT] [--explain]`."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from tqdm import tqdm
 
 from retrieval import benchmark
 from retrieval.conf import use_reranker
+from retrieval.embedding import embed_query
 from retrieval.evaluation import load_queries
 from retrieval.models import Chunk
 from retrieval.rerank import RerankerError
@@ -21,8 +23,9 @@ from retrieval.rerank import RerankerError
 
 class Command(BaseCommand):
     help = (
-        "Measure search latency (embedding the query + SQL) at a corpus size, padding the "
-        "database with synthetic documents first when it holds fewer chunks."
+        "Measure search latency (embedding the query + SQL) and filtered dense recall@10 for each "
+        "reader class at a corpus size, padding the database with synthetic documents first when "
+        "it holds fewer chunks."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +40,18 @@ class Command(BaseCommand):
             "--reranker",
             help="second stage to time: off, default (the shipped model) or a model folder "
             "(default: RETRIEVAL_RERANKER); the first stage alone is timed beside it",
+        )
+        parser.add_argument(
+            "--partial-indexes",
+            choices=["on", "off"],
+            default="on",
+            help="build the partial HNSW indexes the corpus calls for (on), or drop them all to "
+            "measure the full index with iterative scans alone (off)",
+        )
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="print each reader class's dense method and EXPLAIN ANALYZE plan, then stop",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,26 +69,42 @@ class Command(BaseCommand):
         queries = list(load_queries(options["queries"]).values())[: options["count"]]
         if not queries:
             raise CommandError("The queries file holds no query.")
+        began = time.perf_counter()
         try:
             added = benchmark.pad_corpus(options["pad_to"], progress=progress)
         except ValueError as error:
             raise CommandError(str(error)) from error
+        pad_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        indexed = benchmark.sync_partial_indexes(
+            enabled=options["partial_indexes"] == "on", progress=progress
+        )
+        index_seconds = time.perf_counter() - began
         readers = benchmark.bench_readers(benchmark.bench_groups())
+        if options["explain"]:
+            for name, reader in readers.by_class():
+                method, plan = benchmark.explain(reader, queries[0])
+                self.stdout.write(f"== {name}: {method}\n{plan}\n")
+            return
         results: dict[str, Any] = {
             "chunks": Chunk.objects.count(),
             "synthetic_chunks_added": added,
+            "pad_seconds": round(pad_seconds, 1),
+            "pad_chunks_per_s": round(added / pad_seconds, 1) if added else None,
+            "partial_indexes": indexed,
+            "partial_index_sync_seconds": round(index_seconds, 1),
             "queries": len(queries),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "load_average_before": os.getloadavg()[0],
         }
-        for name, reader in (
-            ("everything", readers.everything),
-            ("one_group", readers.one_group),
-            ("two_groups", readers.two_groups),
-        ):
-            results[name] = benchmark.measure(
+        vectors = [embed_query(query) for query in queries]
+        for name, reader in readers.by_class():
+            figures = benchmark.measure(
                 reader, queries, k=options["k"], warmup=10, progress=progress, label=name
             )
+            figures["dense_method"] = benchmark.explain(reader, queries[0], analyze=False)[0]
+            figures["dense_recall_at_10"] = benchmark.dense_recall(reader, vectors, k=10)
+            results[name] = figures
         results["latency_ms_p50"] = results["everything"]["search_ms"]["p50"]
         results["latency_ms_p95"] = results["everything"]["search_ms"]["p95"]
         if "rerank_added_ms" in results["everything"]:
