@@ -54,7 +54,7 @@ try:
         SESSION_COOKIE_SECURE = True
         CSRF_COOKIE_SECURE = True
         # /healthz is probed over plain HTTP inside the cluster.
-        SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+        SECURE_REDIRECT_EXEMPT = [r"^healthz(/live)?$"]
 
     # --- Applications -----------------------------------------------------------------------
     INSTALLED_APPS = [

@@ -11,6 +11,7 @@ from assistant.identity.oidc import SignInView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz-live"),
     path(
         "accounts/login/",
         SignInView.as_view(redirect_authenticated_user=True),

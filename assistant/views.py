@@ -11,6 +11,15 @@ from assistant.health import run_checks
 
 @require_GET
 @never_cache
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """The process answers requests; nothing else is checked (a liveness probe's question).
+
+    Restarting web cannot fix a database, worker or model that is down, so liveness must not
+    depend on them; /healthz (readiness) does.
+    """
+    return JsonResponse({"status": "ok"})
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """Report each component's status; 200 only when all are ok."""
     components = run_checks()

@@ -1,5 +1,7 @@
-"""The kubelet checks web's readiness and liveness (and start-up) on /healthz, on the port the
-container serves, with a Host header that Django's ALLOWED_HOSTS accepts (a pod's address is not)."""
+"""The kubelet checks web's readiness (and start-up) on /healthz and its liveness on /healthz/live,
+on the port the container serves, with a Host header that Django's ALLOWED_HOSTS accepts (a pod's
+address is not). Liveness does not depend on the database, Redis, workers or the model: restarting
+web would fix none of them."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ def test_web_is_probed_on_healthz() -> None:
 
     for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
         check = container[kind]["httpGet"]
-        assert check["path"] == "/healthz", kind
+        assert check["path"] == ("/healthz/live" if kind == "livenessProbe" else "/healthz"), kind
         assert port_names[check["port"]] == 8000, kind
         [host] = [h["value"] for h in check["httpHeaders"] if h["name"] == "Host"]
         assert host in allowed_hosts, kind
