@@ -71,7 +71,14 @@ def document_process(*, document: Document) -> None:
             document_id=document_id, run=run, reason=failure_reason(error, document_id=document_id)
         )
         return
-    chunks_replace(document_id=document_id, prepared=prepared, run=run)
+    try:
+        chunks_replace(document_id=document_id, prepared=prepared, run=run)
+    except Exception as error:
+        # Text the database refuses (a NUL byte past the parser's binary check) fails the document
+        # rather than the task, which would leave it processing until the reconciler gives up.
+        document_fail(
+            document_id=document_id, run=run, reason=failure_reason(error, document_id=document_id)
+        )
 
 
 def failure_reason(error: Exception, *, document_id: int) -> str:
@@ -104,8 +111,13 @@ def document_prepare(*, document: Document, sandbox: bool = True) -> PreparedDoc
     return PreparedDocument(drafts=drafts, vectors=np.concatenate(vectors))
 
 
-def document_chunk(*, document: Document, sandbox: bool = True) -> list[ChunkDraft]:
-    """Parse and chunk a document's file; IngestFailure or ParseError when it cannot be read."""
+def document_chunk(
+    *, document: Document, sandbox: bool = True, progress: bool = True
+) -> list[ChunkDraft]:
+    """Parse and chunk a document's file; IngestFailure or ParseError when it cannot be read.
+
+    `progress=False` writes no stage (a batch reports its stages for all its documents at once).
+    """
     conf = config()
     if document.size > conf.max_file_bytes:
         raise IngestFailure(
@@ -114,9 +126,11 @@ def document_chunk(*, document: Document, sandbox: bool = True) -> list[ChunkDra
         )
     if document.size == 0:
         raise IngestFailure("The file is empty.")
-    _progress(document, stage=Document.Stage.PARSING)
+    if progress:
+        _progress(document, stage=Document.Stage.PARSING)
     sections = document_parse(document=document, sandbox=sandbox)
-    _progress(document, stage=Document.Stage.CHUNKING)
+    if progress:
+        _progress(document, stage=Document.Stage.CHUNKING)
     drafts = chunk_sections(
         sections,
         max_tokens=conf.chunk_tokens,

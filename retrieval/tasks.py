@@ -8,8 +8,9 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
-from retrieval import ingestion, services
+from retrieval import bulk, ingestion, services
 from retrieval.conf import config
+from retrieval.models import Document
 
 # Failures worth another try: the database or storage was briefly unavailable.
 TRANSIENT = (OperationalError, InterfaceError, OSError)
@@ -53,6 +54,38 @@ def ingest_document(self, document_id: int) -> None:  # type: ignore[no-untyped-
                 )
             return
         raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+
+
+@shared_task(
+    bind=True,
+    queue="ingest",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=4,
+    soft_time_limit=840,
+    time_limit=900,
+)
+def ingest_documents(self, document_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Ingest a batch of small documents together (see retrieval.bulk)."""
+    try:
+        outcome = bulk.documents_ingest(document_ids=document_ids)
+    except SoftTimeLimitExceeded:
+        # Each gets a task, and so a time limit, of its own; the claims there stop this run.
+        unfinished = list(
+            Document.objects.filter(
+                pk__in=document_ids, status__in=[Document.Status.QUEUED, Document.Status.PROCESSING]
+            ).values_list("pk", flat=True)
+        )
+        for document_id in unfinished:
+            ingest_document.delay(document_id)
+        return
+    except TRANSIENT as error:
+        if self.request.retries >= self.max_retries:
+            # The reconciler re-queues them one by one.
+            return
+        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+    for document_id in outcome.alone:
+        ingest_document.delay(document_id)
 
 
 @shared_task(queue="default", time_limit=120, soft_time_limit=100)

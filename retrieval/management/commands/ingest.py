@@ -1,20 +1,81 @@
-"""`manage.py ingest PATH... [--org-wide | --group NAME ... | --user NAME ...] [--owner NAME] [--wait]`."""
+"""`manage.py ingest PATH... [--org-wide | --group NAME ... | --user NAME ...] [--owner NAME]
+[--wait | --in-process] [--batch N] [--retry-failed]`.
+
+Small files are ingested several per task and per transaction (retrieval.bulk): queued for the
+workers, or with `--in-process` ingested by this command itself, batch after batch.
+
+Resumable: documents are deduplicated by the sha256 of their bytes, so running the same command
+again after a crash or Ctrl-C skips the files already stored and ready, takes up again those an
+earlier run left queued or half-done (or that were given up after repeated interruptions), and
+reports those that failed (`--retry-failed` tries them again). Nothing is stored twice.
+"""
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from tqdm import tqdm
 
+from retrieval import bulk, embedding, ingestion
 from retrieval.models import Document
 from retrieval.parsers import FORMATS
-from retrieval.services import DuplicateDocument, document_create
+from retrieval.services import DuplicateDocument, document_create, document_reindex
+
+RESUME_HINT = "Run the same command again to resume: files already stored are skipped."
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class Tally:
+    """What became of the files of one run of the command."""
+
+    files: int
+    ingested: int = 0
+    chunks: int = 0
+    already: int = 0
+    duplicates: int = 0
+    queued: int = 0
+    # (path, reason): failed in this run, or earlier and left alone.
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    failed_before: list[tuple[Path, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def rate(self) -> str:
+        """Documents and chunks per second since the start."""
+        seconds = max(time.perf_counter() - self.started, 1e-9)
+        return (
+            f"{seconds:.1f} s, {self.ingested / seconds:.2f} documents/s, "
+            f"{self.chunks / seconds:.1f} chunks/s"
+        )
+
+
+class StopRequest:
+    """Ctrl-C asks the run to stop at the next safe point; a second Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __call__(self) -> bool:
+        return self.asked
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        """The SIGINT handler."""
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+        tqdm.write("Stopping after the current step (Ctrl-C again to stop at once)…")
 
 
 class Command(BaseCommand):
@@ -29,10 +90,26 @@ class Command(BaseCommand):
         parser.add_argument("--title", help="title, for a single file")
         parser.add_argument("--wait", action="store_true", help="wait until all are done")
         parser.add_argument("--timeout", type=int, default=3600, help="seconds to --wait")
+        parser.add_argument(
+            "--in-process",
+            action="store_true",
+            help="ingest here instead of in the workers (implies --wait)",
+        )
+        parser.add_argument(
+            "--batch",
+            type=int,
+            default=bulk.BATCH_DOCUMENTS,
+            help=f"small documents per batch (default {bulk.BATCH_DOCUMENTS})",
+        )
+        parser.add_argument(
+            "--retry-failed", action="store_true", help="try documents that failed earlier again"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["org_wide"] and (options["group"] or options["user"]):
             raise CommandError("--org-wide cannot be combined with --group or --user.")
+        if options["batch"] < 1:
+            raise CommandError("--batch must be 1 or more.")
         users_model = get_user_model()
         groups = [self._get(Group, name=name) for name in options["group"]]
         users = [self._get(users_model, username=name) for name in options["user"]]
@@ -42,31 +119,136 @@ class Command(BaseCommand):
         files = list(_files(options["paths"]))
         if not files:
             raise CommandError("No supported files found.")
-        ids: list[int] = []
-        for path in tqdm(files, desc="upload", unit="file", disable=options["verbosity"] == 0):
-            try:
-                with path.open("rb") as handle:
-                    document = document_create(
-                        file=File(handle, name=path.name),
-                        title=options["title"] if options["title"] and len(files) == 1 else "",
-                        owner=owner,
-                        org_wide=options["org_wide"],
-                        groups=groups,
-                        users=users,
-                        actor_label="manage.py ingest",
-                    )
-            except DuplicateDocument as duplicate:
-                tqdm.write(f"skipped {path}: {duplicate}")
-                continue
-            ids.append(document.pk)
-        self.stdout.write(f"queued {len(ids)} document(s)")
-        if options["wait"] and ids:
-            self._wait(ids, options["timeout"], options["verbosity"] == 0)
+        self.access: dict[str, Any] = {
+            "owner": owner,
+            "org_wide": options["org_wide"],
+            "groups": groups,
+            "users": users,
+        }
+        self.options = options
+        self.quiet = options["verbosity"] == 0
+        self.stop = StopRequest()
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, self.stop.handle)
+        try:
+            self._run(files)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
 
-    def _wait(self, ids: list[int], timeout: int, quiet: bool) -> None:
-        deadline = time.monotonic() + timeout
+    def _run(self, files: list[Path]) -> None:
+        in_process = self.options["in_process"]
+        if in_process:
+            # Loading the embedder (seconds) is not ingestion: it happens before the clock starts.
+            embedding.embed_texts(["warm up"])
+            embedding.count_tokens(["warm up"])
+        tally = Tally(files=len(files))
+        self.paths: dict[int, Path] = {}
+        queued: list[int] = []
+        try:
+            with tqdm(
+                total=len(files),
+                desc="ingest" if in_process else "upload",
+                unit="file",
+                disable=self.quiet,
+                smoothing=0.05,
+            ) as bar:
+                for group in _groups(files, self.options["batch"]):
+                    pending = self._upload(group, tally, bar)
+                    for ids in bulk.batches(pending, size=self.options["batch"]):
+                        if in_process:
+                            self._ingest(ids, tally)
+                            bar.update(len(ids))
+                            bar.set_postfix_str(f"{tally.chunks} chunks, {tally.rate()}")
+                        else:
+                            _enqueue(ids)
+                            queued.extend(ids)
+                            tally.queued += len(ids)
+                    if not in_process:
+                        bar.update(len(pending))
+                    if self.stop():
+                        raise bulk.Interrupted
+            if queued and self.options["wait"] and not in_process:
+                self._wait(queued, tally)
+        except (bulk.Interrupted, KeyboardInterrupt):
+            self._summary(tally)
+            if queued and not in_process:
+                self.stderr.write("Interrupted; the workers carry on with what was queued.")
+            else:
+                self.stderr.write("Interrupted.")
+            self.stderr.write(RESUME_HINT)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        self._summary(tally)
+
+    def _upload(self, files: list[Path], tally: Tally, bar: tqdm[Any]) -> list[tuple[int, int]]:
+        """Store the files not stored yet; (id, size) of every document that needs ingesting."""
+        pending: list[tuple[int, int]] = []
+        for path in files:
+            if self.stop():
+                break
+            document = self._document_for(path, tally)
+            if document is None:
+                bar.update(1)
+                continue
+            self.paths[document.pk] = path
+            pending.append((document.pk, document.size))
+        return pending
+
+    def _document_for(self, path: Path, tally: Tally) -> Document | None:
+        """The document to ingest for a file, new or left unfinished earlier; None to skip it."""
+        title = self.options["title"] if self.options["title"] and tally.files == 1 else ""
+        try:
+            with path.open("rb") as handle:
+                return document_create(
+                    file=File(handle, name=path.name),
+                    title=title,
+                    enqueue=False,
+                    actor_label="manage.py ingest",
+                    **self.access,
+                )
+        except DuplicateDocument as duplicate:
+            existing = duplicate.existing
+        if existing.pk in self.paths:
+            tally.duplicates += 1
+            tqdm.write(f"skipped {path}: the same bytes as {self.paths[existing.pk]}")
+            return None
+        if existing.status == Document.Status.READY:
+            tally.already += 1
+            return None
+        if existing.status == Document.Status.FAILED:
+            if not (
+                self.options["retry_failed"] or existing.error.startswith(ingestion.INTERRUPTED)
+            ):
+                tally.failed_before.append((path, existing.error))
+                return None
+            existing = document_reindex(document=existing, enqueue=False)
+        return existing
+
+    def _ingest(self, ids: list[int], tally: Tally) -> None:
+        """Ingest a batch here; the large or earlier-interrupted ones one by one, with progress."""
+        alone = ids if len(ids) == 1 else []
+        if not alone:
+            outcome = bulk.documents_ingest(document_ids=ids, should_stop=self.stop)
+            tally.ingested += len(outcome.ready)
+            tally.chunks += outcome.chunks
+            tally.failed.extend((self.paths[i], reason) for i, reason in outcome.failed.items())
+            alone = outcome.alone
+        for document_id in alone:
+            if self.stop():
+                raise bulk.Interrupted
+            ingestion.document_ingest(document_id=document_id)
+            document = Document.objects.get(pk=document_id)
+            if document.status == Document.Status.READY:
+                tally.ingested += 1
+                tally.chunks += document.chunk_count
+            elif document.status == Document.Status.FAILED:
+                tally.failed.append((self.paths[document_id], document.error))
+
+    def _wait(self, ids: list[int], tally: Tally) -> None:
+        deadline = time.monotonic() + self.options["timeout"]
         finished = {Document.Status.READY, Document.Status.FAILED}
-        with tqdm(total=len(ids), desc="ingest", unit="doc", disable=quiet) as bar:
+        with tqdm(total=len(ids), desc="ingest", unit="doc", disable=self.quiet) as bar:
             while True:
                 rows = Document.objects.filter(pk__in=ids).values_list("status", flat=True)
                 done = sum(1 for status in rows if status in finished)
@@ -75,11 +257,33 @@ class Command(BaseCommand):
                     break
                 if time.monotonic() > deadline:
                     raise CommandError(f"{len(ids) - done} document(s) still not done.")
+                if self.stop():
+                    raise bulk.Interrupted
                 time.sleep(0.5)
-        for document in Document.objects.filter(pk__in=ids, status=Document.Status.FAILED):
-            self.stderr.write(f"failed: {document.original_filename}: {document.error}")
-        ready = Document.objects.filter(pk__in=ids, status=Document.Status.READY).count()
-        self.stdout.write(f"{ready} ready, {len(ids) - ready} failed")
+        for document in Document.objects.filter(pk__in=ids):
+            if document.status == Document.Status.READY:
+                tally.ingested += 1
+                tally.chunks += document.chunk_count
+            else:
+                tally.failed.append((self.paths[document.pk], document.error))
+
+    def _summary(self, tally: Tally) -> None:
+        for path, reason in tally.failed:
+            self.stderr.write(f"failed: {path}: {reason}")
+        parts = [f"{tally.ingested} ingested ({tally.chunks} chunks)"]
+        if tally.queued and not tally.ingested:
+            parts = [f"{tally.queued} queued"]
+        parts.append(f"{tally.already} already stored")
+        if tally.duplicates:
+            parts.append(f"{tally.duplicates} duplicate(s) of another file")
+        parts.append(f"{len(tally.failed)} failed")
+        if tally.failed_before:
+            parts.append(
+                f"{len(tally.failed_before)} failed earlier (--retry-failed tries them again)"
+            )
+        self.stdout.write(f"{tally.files} file(s): " + ", ".join(parts))
+        if tally.ingested:
+            self.stdout.write(f"ingestion: {tally.rate()}")
 
     @staticmethod
     def _get(model: Any, **lookup: str) -> Any:
@@ -89,6 +293,21 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No {model.__name__.lower()} {next(iter(lookup.values()))!r}."
             ) from None
+
+
+def _enqueue(ids: list[int]) -> None:
+    from retrieval.tasks import ingest_document, ingest_documents
+
+    # At once when the command runs on its own (autocommit); never before the rows are visible.
+    if len(ids) == 1:
+        transaction.on_commit(lambda: ingest_document.delay(ids[0]))
+    else:
+        transaction.on_commit(lambda: ingest_documents.delay(ids))
+
+
+def _groups(files: list[Path], size: int) -> Iterator[list[Path]]:
+    for start in range(0, len(files), size):
+        yield files[start : start + size]
 
 
 def _files(paths: list[Path]) -> list[Path]:
