@@ -34,7 +34,7 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
 PREFIX = "chunk_hnsw_p_"
-MIN_CHUNKS = 10_000
+MIN_CHUNKS = 5_000
 MAX_SHARE = 0.5
 # The same graph parameters as the full index (retrieval.models.Chunk).
 HNSW_WITH = "m = 16, ef_construction = 64"
