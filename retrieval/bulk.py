@@ -36,6 +36,7 @@ from django.db import connection
 
 from retrieval import embedding, ingestion
 from retrieval.models import Document
+from retrieval.parsers import Section
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,17 @@ def batches(
     return grouped
 
 
+@dataclass
+class ParsedBatch:
+    """A claimed batch whose files are parsed: the first half of `documents_ingest`."""
+
+    claimed: list[Document]
+    sections: dict[int, list[Section]]
+    # Document id → why it cannot be read; written once the batch is past its stop check.
+    failures: dict[int, str]
+    alone: list[int]
+
+
 def documents_ingest(
     *, document_ids: Sequence[int], should_stop: Callable[[], bool] = lambda: False
 ) -> BatchOutcome:
@@ -92,24 +104,54 @@ def documents_ingest(
     `should_stop` is asked between documents and between embedding calls: once it answers yes,
     the batch's unfinished documents go back to `queued` and Interrupted is raised.
     """
-    outcome = BatchOutcome()
-    claimed = ingestion.documents_claim(document_ids=document_ids)
-    retried = [d for d in claimed if d.attempts > 1]
-    if retried:
-        documents_release(documents=retried)
-        outcome.alone = [d.pk for d in retried]
-    claimed = [d for d in claimed if d.attempts <= 1]
+    parsed = batch_parse(document_ids=document_ids, should_stop=should_stop)
+    return batch_finish(parsed, should_stop=should_stop)
 
-    drafts: dict[int, list[ingestion.ChunkDraft]] = {}
-    failures: dict[int, str] = {}
-    for document in claimed:
-        _stop_if_asked(should_stop, claimed)
+
+def batch_parse(
+    *, document_ids: Sequence[int], should_stop: Callable[[], bool] = lambda: False
+) -> ParsedBatch:
+    """Claim a batch and parse each of its files (in the sandbox).
+
+    No tokenizer or embedder runs here, so a caller may parse the next batch in a thread while
+    this one is embedded (the tokenizer is not safe to share between threads).
+    """
+    claimed = ingestion.documents_claim(document_ids=document_ids)
+    # A batch of one is alone already.
+    retried = [d for d in claimed if d.attempts > 1] if len(claimed) > 1 else []
+    documents_release(documents=retried)
+    parsed = ParsedBatch(
+        claimed=[d for d in claimed if d not in retried],
+        sections={},
+        failures={},
+        alone=[d.pk for d in retried],
+    )
+    for document in parsed.claimed:
+        _stop_if_asked(should_stop, parsed.claimed)
         try:
-            drafts[document.pk] = ingestion.document_chunk(document=document, progress=False)
+            parsed.sections[document.pk] = ingestion.document_sections(
+                document=document, progress=False
+            )
         except Exception as error:
-            failures[document.pk] = ingestion.failure_reason(error, document_id=document.pk)
-    # Written only now: a Ctrl-C at the terminal also reaches the parser's child process, and a
-    # parse it cut short is no fault of the file.
+            parsed.failures[document.pk] = ingestion.failure_reason(error, document_id=document.pk)
+    return parsed
+
+
+def batch_finish(
+    parsed: ParsedBatch, *, should_stop: Callable[[], bool] = lambda: False
+) -> BatchOutcome:
+    """Chunk, embed and store a parsed batch; see `documents_ingest`."""
+    outcome = BatchOutcome(alone=list(parsed.alone))
+    claimed = parsed.claimed
+    failures = dict(parsed.failures)
+    drafts: dict[int, list[ingestion.ChunkDraft]] = {}
+    for document_id, sections in parsed.sections.items():
+        try:
+            drafts[document_id] = ingestion.sections_chunk(sections)
+        except Exception as error:
+            failures[document_id] = ingestion.failure_reason(error, document_id=document_id)
+    # Failures are written only now: a Ctrl-C at the terminal also reaches the parser's child
+    # process, and a parse it cut short is no fault of the file.
     _stop_if_asked(should_stop, claimed)
     by_id = {d.pk: d for d in claimed}
     for document_id, reason in failures.items():

@@ -71,14 +71,7 @@ def document_process(*, document: Document) -> None:
             document_id=document_id, run=run, reason=failure_reason(error, document_id=document_id)
         )
         return
-    try:
-        chunks_replace(document_id=document_id, prepared=prepared, run=run)
-    except Exception as error:
-        # Text the database refuses (a NUL byte past the parser's binary check) fails the document
-        # rather than the task, which would leave it processing until the reconciler gives up.
-        document_fail(
-            document_id=document_id, run=run, reason=failure_reason(error, document_id=document_id)
-        )
+    chunks_replace(document_id=document_id, prepared=prepared, run=run)
 
 
 def failure_reason(error: Exception, *, document_id: int) -> str:
@@ -118,6 +111,16 @@ def document_chunk(
 
     `progress=False` writes no stage (a batch reports its stages for all its documents at once).
     """
+    sections = document_sections(document=document, sandbox=sandbox, progress=progress)
+    if progress:
+        _progress(document, stage=Document.Stage.CHUNKING)
+    return sections_chunk(sections)
+
+
+def document_sections(
+    *, document: Document, sandbox: bool = True, progress: bool = True
+) -> list[Section]:
+    """Check a document's file against the limits and parse it; IngestFailure or ParseError."""
     conf = config()
     if document.size > conf.max_file_bytes:
         raise IngestFailure(
@@ -128,12 +131,14 @@ def document_chunk(
         raise IngestFailure("The file is empty.")
     if progress:
         _progress(document, stage=Document.Stage.PARSING)
-    sections = document_parse(document=document, sandbox=sandbox)
-    if progress:
-        _progress(document, stage=Document.Stage.CHUNKING)
+    return document_parse(document=document, sandbox=sandbox)
+
+
+def sections_chunk(sections: list[Section]) -> list[ChunkDraft]:
+    """The chunks of parsed sections; IngestFailure when they hold no text."""
     drafts = chunk_sections(
         sections,
-        max_tokens=conf.chunk_tokens,
+        max_tokens=config().chunk_tokens,
         count_tokens=embedding.count_tokens,
         split_tokens=embedding.split_tokens,
     )

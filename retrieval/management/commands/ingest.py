@@ -16,6 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -25,7 +26,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from tqdm import tqdm
 
 from retrieval import bulk, embedding, ingestion
@@ -35,6 +36,9 @@ from retrieval.services import DuplicateDocument, document_create, document_rein
 
 RESUME_HINT = "Run the same command again to resume: files already stored are skipped."
 EXIT_INTERRUPTED = 130
+
+# A batch's ids and the batch parsed ahead (None: ingested alone).
+Parsed = tuple[list[int], "bulk.ParsedBatch | None"]
 
 
 @dataclass
@@ -146,40 +150,104 @@ class Command(BaseCommand):
         tally = Tally(files=len(files))
         self.paths: dict[int, Path] = {}
         queued: list[int] = []
+        groups = list(_groups(files, self.options["batch"]))
+        bar = tqdm(
+            total=len(files),
+            desc="ingest" if in_process else "upload",
+            unit="file",
+            disable=self.quiet,
+            smoothing=0.05,
+        )
         try:
-            with tqdm(
-                total=len(files),
-                desc="ingest" if in_process else "upload",
-                unit="file",
-                disable=self.quiet,
-                smoothing=0.05,
-            ) as bar:
-                for group in _groups(files, self.options["batch"]):
-                    pending = self._upload(group, tally, bar)
-                    for ids in bulk.batches(pending, size=self.options["batch"]):
-                        if in_process:
-                            self._ingest(ids, tally)
-                            bar.update(len(ids))
-                            bar.set_postfix_str(f"{tally.chunks} chunks, {tally.rate()}")
-                        else:
+            with bar:
+                if in_process:
+                    self._ingest_all(groups, tally, bar)
+                else:
+                    for group in groups:
+                        pending = self._upload(group, tally, bar)
+                        for ids in bulk.batches(pending, size=self.options["batch"]):
                             _enqueue(ids)
                             queued.extend(ids)
                             tally.queued += len(ids)
-                    if not in_process:
                         bar.update(len(pending))
-                    if self.stop():
-                        raise bulk.Interrupted
-            if queued and self.options["wait"] and not in_process:
+                        if self.stop():
+                            raise bulk.Interrupted
+            if queued and self.options["wait"]:
                 self._wait(queued, tally)
         except (bulk.Interrupted, KeyboardInterrupt):
             self._summary(tally)
-            if queued and not in_process:
+            if queued:
                 self.stderr.write("Interrupted; the workers carry on with what was queued.")
             else:
                 self.stderr.write("Interrupted.")
             self.stderr.write(RESUME_HINT)
             raise SystemExit(EXIT_INTERRUPTED) from None
         self._summary(tally)
+
+    def _ingest_all(self, groups: list[list[Path]], tally: Tally, bar: tqdm[Any]) -> None:
+        """Ingest here, group after group: the next group is uploaded and parsed in a thread
+        while this one is chunked, embedded and stored, so the embedder does not wait for the
+        parser's child processes."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-parse") as pool:
+            ahead: Future[list[Parsed]] | None = None
+            try:
+                for number in range(len(groups)):
+                    if ahead is None:
+                        ahead = pool.submit(self._upload_and_parse, groups[number], tally, bar)
+                    current = ahead.result()
+                    ahead = None
+                    if number + 1 < len(groups) and not self.stop():
+                        ahead = pool.submit(self._upload_and_parse, groups[number + 1], tally, bar)
+                    for ids, parsed in current:
+                        self._finish(ids, parsed, tally)
+                        bar.update(len(ids))
+                        bar.set_postfix_str(f"{tally.chunks} chunks, {tally.rate()}")
+                    if self.stop():
+                        raise bulk.Interrupted
+            finally:
+                if ahead is not None:
+                    # The thread is on the next group: stop it, and give back what it claimed.
+                    self.stop.asked = True
+                    try:
+                        leftover = ahead.result()
+                    except bulk.Interrupted:
+                        leftover = []  # it gave its claims back itself
+                    for _, parsed in leftover:
+                        if parsed is not None:
+                            bulk.documents_release(documents=parsed.claimed)
+
+    def _upload_and_parse(self, files: list[Path], tally: Tally, bar: tqdm[Any]) -> list[Parsed]:
+        """Upload a group and parse its batches (in the worker thread of `_ingest_all`)."""
+        try:
+            pending = self._upload(files, tally, bar)
+            parsed: list[Parsed] = []
+            for ids in bulk.batches(pending, size=self.options["batch"]):
+                if len(ids) == 1:
+                    # Large (or last) documents go alone, with their own progress.
+                    parsed.append((ids, None))
+                else:
+                    parsed.append((ids, bulk.batch_parse(document_ids=ids, should_stop=self.stop)))
+            return parsed
+        finally:
+            # This thread's own database connection.
+            connection.close()
+
+    def _finish(self, ids: list[int], parsed: bulk.ParsedBatch | None, tally: Tally) -> None:
+        """Finish a parsed batch here; the large or earlier-interrupted ones one by one."""
+        if parsed is None:
+            parsed = bulk.batch_parse(document_ids=ids, should_stop=self.stop)
+        outcome = bulk.batch_finish(parsed, should_stop=self.stop)
+        for document_id in outcome.alone:
+            if self.stop():
+                raise bulk.Interrupted
+            # A batch of one: the same failure handling, without the neighbours.
+            single = bulk.documents_ingest(document_ids=[document_id], should_stop=self.stop)
+            outcome.ready += single.ready
+            outcome.failed.update(single.failed)
+            outcome.chunks += single.chunks
+        tally.ingested += len(outcome.ready)
+        tally.chunks += outcome.chunks
+        tally.failed.extend((self.paths[i], reason) for i, reason in outcome.failed.items())
 
     def _upload(self, files: list[Path], tally: Tally, bar: tqdm[Any]) -> list[tuple[int, int]]:
         """Store the files not stored yet; (id, size) of every document that needs ingesting."""
@@ -224,26 +292,6 @@ class Command(BaseCommand):
                 return None
             existing = document_reindex(document=existing, enqueue=False)
         return existing
-
-    def _ingest(self, ids: list[int], tally: Tally) -> None:
-        """Ingest a batch here; the large or earlier-interrupted ones one by one, with progress."""
-        alone = ids if len(ids) == 1 else []
-        if not alone:
-            outcome = bulk.documents_ingest(document_ids=ids, should_stop=self.stop)
-            tally.ingested += len(outcome.ready)
-            tally.chunks += outcome.chunks
-            tally.failed.extend((self.paths[i], reason) for i, reason in outcome.failed.items())
-            alone = outcome.alone
-        for document_id in alone:
-            if self.stop():
-                raise bulk.Interrupted
-            ingestion.document_ingest(document_id=document_id)
-            document = Document.objects.get(pk=document_id)
-            if document.status == Document.Status.READY:
-                tally.ingested += 1
-                tally.chunks += document.chunk_count
-            elif document.status == Document.Status.FAILED:
-                tally.failed.append((self.paths[document_id], document.error))
 
     def _wait(self, ids: list[int], tally: Tally) -> None:
         deadline = time.monotonic() + self.options["timeout"]
