@@ -254,7 +254,7 @@ try:
         "exact_search_max_chunks": env.env_int(
             "RETRIEVAL_EXACT_SEARCH_MAX_CHUNKS", 10000, minimum=0
         ),
-        "hnsw_ef_search": env.env_int("RETRIEVAL_HNSW_EF_SEARCH", 100, minimum=1),
+        "hnsw_ef_search": env.env_int("RETRIEVAL_HNSW_EF_SEARCH", 200, minimum=1),
         "bm25_k1": env.env_float("RETRIEVAL_BM25_K1", 0.9),
         "bm25_b": env.env_float("RETRIEVAL_BM25_B", 0.4),
         "bm25_max_candidates": env.env_int("RETRIEVAL_BM25_MAX_CANDIDATES", 2000, minimum=0),

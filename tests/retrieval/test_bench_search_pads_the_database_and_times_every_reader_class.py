@@ -1,3 +1,5 @@
+"""bench_search pads with bulk COPY; the rows it adds are as consistent as an upload's."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +19,7 @@ ABSTRACT = (
 )
 
 
-def test_padding_goes_through_the_product_and_the_figures_are_written(ingested, alice, tmp_path):
+def test_padding_adds_consistent_rows_and_the_figures_are_written(ingested, alice, tmp_path):
     ingested("zebrafish.md", f"# Zebrafish\n\n{ABSTRACT}".encode(), owner=alice, org_wide=True)
     ingested(
         "mice.md", f"# Mice\n\n{ABSTRACT.replace('Zebrafish', 'Mice')}".encode(), org_wide=True
@@ -36,7 +38,7 @@ def test_padding_goes_through_the_product_and_the_figures_are_written(ingested, 
     assert figures["synthetic_chunks_added"] == 40 - 2
     fillers = Document.objects.filter(title__startswith=TITLE_PREFIX)
     assert fillers.exists() and all(d.status == "ready" for d in fillers)
-    # Stored like any upload: BM25 rows, term statistics and access counts include the fillers.
+    # Consistent like an upload: BM25 rows, term statistics and access counts include the fillers.
     assert ChunkTerms.objects.count() == 40
     assert LexemeStatistic.objects.filter(lexeme="zebrafish", chunk_count__gt=1).exists()
     assert sum(AccessCount.objects.values_list("chunk_count", flat=True)) == 40
