@@ -221,6 +221,12 @@ try:
             "task": "retrieval.tasks.reconcile_documents",
             "schedule": env.env_float("RETRIEVAL_RECONCILE_EVERY", 300.0),
         },
+        # Creates and drops the partial HNSW indexes of large access sets as they grow and shrink
+        # (retrieval/partial_indexes.py).
+        "retrieval-partial-indexes": {
+            "task": "retrieval.tasks.sync_partial_indexes",
+            "schedule": env.env_float("RETRIEVAL_PARTIAL_INDEXES_EVERY", 3600.0),
+        },
         # Re-queues Slack events left unanswered (the broker was down when one arrived, say).
         "slack-reconcile": {
             "task": "assistant.slack.tasks.reconcile_slack_events",

@@ -128,13 +128,15 @@ def wanted_principals(
 
 
 def partial_indexes_sync(
-    *, min_chunks: int = MIN_CHUNKS, max_share: float = MAX_SHARE, concurrently: bool = True
+    *, min_chunks: int | None = None, max_share: float | None = None, concurrently: bool = True
 ) -> SyncReport:
     """Create the partial indexes that large principals need and drop those no longer needed.
 
     `concurrently=False` builds inside the caller's transaction (tests, or a bulk load that holds
     the table anyway); concurrently, it must run outside any transaction.
     """
+    min_chunks = MIN_CHUNKS if min_chunks is None else min_chunks
+    max_share = MAX_SHARE if max_share is None else max_share
     with connection.cursor() as cursor:
         existing = indexed_principals(cursor)
         counts = principal_chunks(cursor)

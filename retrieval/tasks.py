@@ -92,3 +92,29 @@ def ingest_documents(self, document_ids: list[int]) -> None:  # type: ignore[no-
 def reconcile_documents() -> list[int]:
     """Re-queue documents stuck in queued/processing for longer than RETRIEVAL_RECONCILE_AFTER."""
     return services.documents_requeue_stuck(older_than=timedelta(seconds=config().reconcile_after))
+
+
+# Any fixed key: two syncs at once would race to build the same index.
+PARTIAL_INDEXES_LOCK = 0x7061727469616C
+
+
+@shared_task(queue="ingest", time_limit=3600, soft_time_limit=3540)
+def sync_partial_indexes() -> dict[str, list[str]]:
+    """Create the partial HNSW indexes large access sets need, drop those no longer needed.
+
+    On the ingest queue: an index build over a large group is as heavy as ingestion. A sync that
+    finds another one running does nothing.
+    """
+    from django.db import connection
+
+    from retrieval.partial_indexes import partial_indexes_sync
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [PARTIAL_INDEXES_LOCK])
+        if not cursor.fetchone()[0]:
+            return {"created": [], "dropped": [], "skipped": ["another sync is running"]}
+        try:
+            report = partial_indexes_sync()
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PARTIAL_INDEXES_LOCK])
+    return {"created": report.created, "dropped": report.dropped}
