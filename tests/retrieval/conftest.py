@@ -76,3 +76,30 @@ def ingested() -> Callable[..., Any]:
         return document
 
     return make
+
+
+def document_with_random_chunks(
+    number: int, *, rng: Any, groups: Iterable[Any] = (), users: Iterable[Any] = (), chunks: int = 4
+) -> Any:
+    """A document readable by `groups` and `users`, with `chunks` random unit vectors, unparsed.
+
+    For search-plan tests that need many chunks fast: no file, no parser, no embedder.
+    """
+    import numpy as np
+
+    from retrieval.models import Chunk, Document
+    from retrieval.services import document_set_access
+
+    document = Document.objects.create(
+        title=f"d{number}", original_filename=f"d{number}.md", sha256=f"{number:064d}",
+        chunk_count=chunks,
+    )  # fmt: skip
+    vectors = rng.normal(size=(chunks, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    Chunk.objects.bulk_create(
+        Chunk(document=document, version=1, ordinal=i, text=f"text {number} {i}", token_count=3,
+              embedding=vector)
+        for i, vector in enumerate(vectors)
+    )  # fmt: skip
+    document_set_access(document=document, org_wide=False, groups=list(groups), users=list(users))
+    return document

@@ -7,27 +7,16 @@ import numpy as np
 import pytest
 from django.db import connection, transaction
 
-from retrieval.models import Chunk, Document
+from retrieval.models import Chunk
 from retrieval.partial_indexes import index_name, partial_indexes_sync, predicate
 from retrieval.services import document_set_access
+from tests.retrieval.conftest import document_with_random_chunks
 
 pytestmark = pytest.mark.django_db
 
 
 def add_document(number, *, group, rng, chunks=3):
-    document = Document.objects.create(
-        title=f"d{number}", original_filename=f"d{number}.md", sha256=f"{number:064d}",
-        chunk_count=chunks,
-    )  # fmt: skip
-    vectors = rng.normal(size=(chunks, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    Chunk.objects.bulk_create(
-        Chunk(document=document, version=1, ordinal=i, text=f"text {number} {i}", token_count=3,
-              embedding=vector)
-        for i, vector in enumerate(vectors)
-    )  # fmt: skip
-    document_set_access(document=document, org_wide=False, groups=[group])
-    return document
+    return document_with_random_chunks(number, rng=rng, groups=[group], chunks=chunks)
 
 
 def through_index(principal, vector):

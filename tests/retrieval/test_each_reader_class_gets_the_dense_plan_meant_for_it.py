@@ -7,27 +7,13 @@ import pytest
 from django.db import connection
 
 from retrieval.access import principals_for
-from retrieval.models import Chunk, Document
 from retrieval.partial_indexes import index_name, partial_indexes_sync
 from retrieval.search import SearchOptions, explain_dense
-from retrieval.services import document_set_access
+from tests.retrieval.conftest import document_with_random_chunks
 
 pytestmark = pytest.mark.django_db
 
-
-def add_document(number, *, groups=(), users=(), chunks=4, rng):
-    document = Document.objects.create(
-        title=f"d{number}", original_filename=f"d{number}.md", sha256=f"{number:064d}",
-        chunk_count=chunks,
-    )  # fmt: skip
-    vectors = rng.normal(size=(chunks, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    Chunk.objects.bulk_create(
-        Chunk(document=document, version=1, ordinal=i, text=f"text {number} {i}", token_count=3,
-              embedding=vector)
-        for i, vector in enumerate(vectors)
-    )  # fmt: skip
-    document_set_access(document=document, org_wide=False, groups=groups, users=users)
+add_document = document_with_random_chunks
 
 
 def test_small_sets_scan_exactly_large_groups_use_their_index_and_everyone_the_full_one(

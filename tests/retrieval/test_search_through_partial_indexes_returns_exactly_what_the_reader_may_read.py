@@ -8,27 +8,13 @@ import pytest
 from django.db import connection, transaction
 
 from retrieval.access import chunks_visible_to, principals_for
-from retrieval.models import Chunk, Document
 from retrieval.partial_indexes import partial_indexes_sync
 from retrieval.search import SearchOptions, _dense, _visible_chunks, dense_statement
-from retrieval.services import document_set_access
+from tests.retrieval.conftest import document_with_random_chunks
 
 pytestmark = pytest.mark.django_db
 
-
-def add_document(number, *, groups=(), users=(), chunks=4, rng):
-    document = Document.objects.create(
-        title=f"d{number}", original_filename=f"d{number}.md", sha256=f"{number:064d}",
-        chunk_count=chunks,
-    )  # fmt: skip
-    vectors = rng.normal(size=(chunks, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    Chunk.objects.bulk_create(
-        Chunk(document=document, version=1, ordinal=i, text=f"text {number} {i}", token_count=3,
-              embedding=vector)
-        for i, vector in enumerate(vectors)
-    )  # fmt: skip
-    document_set_access(document=document, org_wide=False, groups=groups, users=users)
+add_document = document_with_random_chunks
 
 
 def test_partial_branches_return_the_exact_answer_over_the_readers_chunks(alice, bob, groups):
