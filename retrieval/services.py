@@ -148,9 +148,7 @@ def document_set_access(
             user_ids=[u.pk for u in user_list],
             group_ids=[g.pk for g in group_list],
         )
-        locked.save(update_fields=["org_wide", "principals", "updated_at"])
-        Chunk.objects.filter(document=locked).update(principals=locked.principals)
-        ChunkTerms.objects.filter(document=locked).update(principals=locked.principals)
+        _principals_save(locked, fields=["org_wide"])
         _record_access_change(
             document=locked,
             kind=DocumentAccessChange.Kind.CHANGED,
@@ -160,6 +158,16 @@ def document_set_access(
             before_principals=before_principals,
         )
     return locked
+
+
+def _principals_save(locked: Document, *, fields: list[str]) -> None:
+    """Save a locked document's access `fields` and principals, and give its chunks the same.
+
+    Callers hold the row lock and the transaction, and record the change in the access log.
+    """
+    locked.save(update_fields=[*fields, "principals", "updated_at"])
+    Chunk.objects.filter(document=locked).update(principals=locked.principals)
+    ChunkTerms.objects.filter(document=locked).update(principals=locked.principals)
 
 
 def documents_transfer_ownership(*, from_user: Any, to_user: Any, actor_label: str) -> int:
@@ -179,9 +187,7 @@ def documents_transfer_ownership(*, from_user: Any, to_user: Any, actor_label: s
                 user_ids=locked.allowed_users.values_list("pk", flat=True),
                 group_ids=locked.allowed_groups.values_list("pk", flat=True),
             )
-            locked.save(update_fields=["owner", "principals", "updated_at"])
-            Chunk.objects.filter(document=locked).update(principals=locked.principals)
-            ChunkTerms.objects.filter(document=locked).update(principals=locked.principals)
+            _principals_save(locked, fields=["owner"])
             _record_access_change(
                 document=locked,
                 kind=DocumentAccessChange.Kind.CHANGED,
