@@ -22,6 +22,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,7 +62,7 @@ BATCH_DOCUMENTS = 500
 # indexes after loading instead of inserting into them.
 REBUILD_AT = 20_000
 HNSW_INDEX = "chunk_embedding_hnsw"
-BUILD_MEMORY = "2GB"
+BUILD_MEMORY = "6GB"
 # Reader classes, in the order they are reported.
 CLASSES = ("everything", "two_groups", "one_group", "small_group", "one_person")
 
@@ -144,12 +145,29 @@ def _audience(number: int) -> str:
     return "large"
 
 
-def pad_corpus(target_chunks: int, *, progress: Progress) -> int:
-    """Add synthetic documents until the database holds `target_chunks`; the number added."""
+@dataclass(frozen=True)
+class Pad:
+    """What a pad did: chunks added, seconds loading them, seconds building the HNSW indexes."""
+
+    added: int
+    load_seconds: float
+    index_seconds: float
+
+
+# One synthetic document: its number, chunk texts, vector literals, token counts, and its group
+# (None: shared with the bench person).
+Spec = tuple[int, list[str], list[str], list[int], Group | None]
+
+
+def pad_corpus(target_chunks: int, *, progress: Progress) -> Pad:
+    """Add synthetic documents until the database holds `target_chunks`.
+
+    The next batch is generated on a second thread while PostgreSQL stores the current one.
+    """
     missing = target_chunks - Chunk.objects.count()
     if missing <= 0:
         _ensure_hnsw_index()
-        return 0
+        return Pad(0, 0.0, 0.0)
     owner, _ = get_user_model().objects.get_or_create(username=OWNER, defaults={"is_active": False})
     groups, small, person = bench_groups(), _small_group(), _person()
     sources = list(
@@ -164,47 +182,55 @@ def pad_corpus(target_chunks: int, *, progress: Progress) -> int:
     start = Document.objects.filter(title__startswith=TITLE_PREFIX).count()
     rng = np.random.default_rng(SEED + start)
     documents = -(-missing // CHUNKS_PER_DOCUMENT)
+    sizes = [min(CHUNKS_PER_DOCUMENT, missing - i * CHUNKS_PER_DOCUMENT) for i in range(documents)]
+
+    def generate(numbers: range) -> list[Spec]:
+        specs: list[Spec] = []
+        for number in numbers:
+            size = sizes[number - start]
+            pairs = rng.integers(0, len(sources), size=(size, 2))
+            spliced = [_splice(texts[a], texts[b], rng) for a, b in pairs]
+            share = np.array([[s] for _, s in spliced], dtype=np.float32)
+            blend = share * vectors[pairs[:, 0]] + (1 - share) * vectors[pairs[:, 1]]
+            blend += np.asarray(rng.normal(0.0, NOISE, size=blend.shape), dtype=np.float32)
+            blend /= np.linalg.norm(blend, axis=1, keepdims=True)
+            chunk_texts = [text for text, _ in spliced]
+            literals = ["[" + ",".join(f"{x:.7g}" for x in row) + "]" for row in blend.tolist()]
+            audience = _audience(number)
+            group = {"large": groups[number % len(groups)], "small": small}.get(audience)
+            specs.append((number, chunk_texts, literals, count_tokens(chunk_texts), group))
+        return specs
+
     rebuild = missing >= REBUILD_AT or missing > Chunk.objects.count()
     rebuilt = _drop_hnsw_indexes() if rebuild else []
-    added = 0
+    numbers = range(start, start + documents)
+    batches = [numbers[i : i + BATCH_DOCUMENTS] for i in range(0, documents, BATCH_DOCUMENTS)]
+    began = time.perf_counter()
+    load_seconds = 0.0
     try:
-        numbers = range(start, start + documents)
-        batches = [numbers[i : i + BATCH_DOCUMENTS] for i in range(0, documents, BATCH_DOCUMENTS)]
-        for batch in progress(batches, "pad", len(batches)):
-            specs = []
-            for number in batch:
-                size = min(CHUNKS_PER_DOCUMENT, missing - added)
-                if size <= 0:
-                    break
-                pairs = rng.integers(0, len(sources), size=(size, 2))
-                spliced = [_splice(texts[a], texts[b], rng) for a, b in pairs]
-                share = np.array([[s] for _, s in spliced], dtype=np.float32)
-                blend = share * vectors[pairs[:, 0]] + (1 - share) * vectors[pairs[:, 1]]
-                blend += np.asarray(rng.normal(0.0, NOISE, size=blend.shape), dtype=np.float32)
-                blend /= np.linalg.norm(blend, axis=1, keepdims=True)
-                audience = _audience(number)
-                group = {"large": groups[number % len(groups)], "small": small}.get(audience)
-                specs.append((number, [text for text, _ in spliced], blend, group))
-                added += size
-            _store_batch(specs, owner=owner, person=person)
+        with ThreadPoolExecutor(max_workers=1) as ahead:
+            pending = ahead.submit(generate, batches[0])
+            for index in progress(range(len(batches)), "pad", len(batches)):
+                specs = pending.result()
+                if index + 1 < len(batches):
+                    pending = ahead.submit(generate, batches[index + 1])
+                _store_batch(specs, owner=owner, person=person)
+        load_seconds = time.perf_counter() - began
     finally:
         if rebuild:
             _build_hnsw_indexes(rebuilt, progress=progress)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE retrieval_chunk")
         cursor.execute("ANALYZE retrieval_chunkterms")
-    return added
+    index_seconds = time.perf_counter() - began - load_seconds
+    return Pad(missing, load_seconds, index_seconds)
 
 
-def _store_batch(
-    specs: list[tuple[int, list[str], np.ndarray, Group | None]], *, owner: Any, person: Any
-) -> None:
+def _store_batch(specs: list[Spec], *, owner: Any, person: Any) -> None:
     """Documents, group/user rows, chunks, BM25 rows and statistics of one batch, in one transaction."""
     if not specs:
         return
     now = timezone.now().isoformat()
-    all_texts = [text for _, chunk_texts, _, _ in specs for text in chunk_texts]
-    tokens = iter(count_tokens(all_texts))
     with transaction.atomic(), connection.cursor() as cursor:
         bm25.lock_statistics(cursor)
         cursor.execute(
@@ -220,7 +246,7 @@ def _store_batch(
             "attempts, version, chunk_count, created_at, updated_at, started_at, finished_at, "
             "owner_id, run) FROM STDIN"
         ) as copy:
-            for document_id, (number, chunk_texts, _, group) in zip(ids, specs, strict=True):
+            for document_id, (number, chunk_texts, _, _, group) in zip(ids, specs, strict=True):
                 title = f"{TITLE_PREFIX} {number}"
                 reader = f"g:{group.pk}" if group is not None else f"u:{person.pk}"
                 principals = "{" + ",".join(sorted({reader, f"u:{owner.pk}"})) + "}"
@@ -236,28 +262,30 @@ def _store_batch(
         with raw.copy(
             "COPY retrieval_document_allowed_groups (document_id, group_id) FROM STDIN"
         ) as copy:
-            for document_id, (_, _, _, group) in zip(ids, specs, strict=True):
+            for document_id, (*_, group) in zip(ids, specs, strict=True):
                 if group is not None:
                     copy.write_row((document_id, group.pk))
         with raw.copy(
             "COPY retrieval_document_allowed_users (document_id, user_id) FROM STDIN"
         ) as copy:
-            for document_id, (_, _, _, group) in zip(ids, specs, strict=True):
+            for document_id, (*_, group) in zip(ids, specs, strict=True):
                 if group is None:
                     copy.write_row((document_id, person.pk))
         with raw.copy(
             "COPY retrieval_chunk (document_id, version, ordinal, text, heading_path, page, "
             "location, token_count, embedding, principals) FROM STDIN"
         ) as copy:
-            for document_id, (_, chunk_texts, blend, group) in zip(ids, specs, strict=True):
+            for document_id, (_, chunk_texts, literals, tokens, group) in zip(
+                ids, specs, strict=True
+            ):
                 reader = f"g:{group.pk}" if group is not None else f"u:{person.pk}"
                 principals = "{" + ",".join(sorted({reader, f"u:{owner.pk}"})) + "}"
-                for ordinal, (text, vector) in enumerate(zip(chunk_texts, blend, strict=True)):
+                rows = zip(chunk_texts, literals, tokens, strict=True)
+                for ordinal, (text, literal, token_count) in enumerate(rows):
                     copy.write_row(
                         (
                             document_id, 1, ordinal, text, "", None, f"part {ordinal + 1}",
-                            next(tokens), "[" + ",".join(f"{x:.7g}" for x in vector.tolist()) + "]",
-                            principals,
+                            token_count, literal, principals,
                         )
                     )  # fmt: skip
         # The BM25 rows and statistics of the whole batch, as bm25.index_document writes them.

@@ -217,8 +217,8 @@ def bm25_rank(
         ),
         chunk_scores AS (
             SELECT m.chunk_id, m.document_id,
-                   sum(terms.idf * m.tf * (%(k1)s + 1)
-                       / (m.tf + %(k1)s * (1 - %(b)s + %(b)s * m.lexeme_count / corpus.avgdl)))
+                   sum(terms.idf * m.tf * (%(k1)s::float8 + 1)
+                       / (m.tf + %(k1)s::float8 * (1 - %(b)s::float8 + %(b)s::float8 * m.lexeme_count / corpus.avgdl)))
                        AS score
             FROM matches m JOIN terms ON terms.lexeme = m.lexeme CROSS JOIN corpus
             GROUP BY m.chunk_id, m.document_id
@@ -231,8 +231,8 @@ def bm25_rank(
         ),
         document_scores AS (
             SELECT d.document_id,
-                   sum(terms.document_idf * d.tf * (%(dk1)s + 1)
-                       / (d.tf + %(dk1)s * (1 - %(db)s + %(db)s * d.length / corpus.document_avgdl)))
+                   sum(terms.document_idf * d.tf * (%(dk1)s::float8 + 1)
+                       / (d.tf + %(dk1)s::float8 * (1 - %(db)s::float8 + %(db)s::float8 * d.length / corpus.document_avgdl)))
                        AS score
             FROM document_terms d JOIN terms ON terms.lexeme = d.lexeme CROSS JOIN corpus
             GROUP BY d.document_id

@@ -69,12 +69,24 @@ class Command(BaseCommand):
         queries = list(load_queries(options["queries"]).values())[: options["count"]]
         if not queries:
             raise CommandError("The queries file holds no query.")
+        load_before = os.getloadavg()[0]
         began = time.perf_counter()
         try:
-            added = benchmark.pad_corpus(options["pad_to"], progress=progress)
+            pad = benchmark.pad_corpus(options["pad_to"], progress=progress)
         except ValueError as error:
             raise CommandError(str(error)) from error
         pad_seconds = time.perf_counter() - began
+        padding = {
+            "synthetic_chunks_added": pad.added,
+            "pad_seconds": round(pad_seconds, 1),
+            "pad_chunks_per_s": round(pad.added / pad_seconds, 1) if pad.added else None,
+            "pad_load_seconds": round(pad.load_seconds, 1),
+            "pad_index_build_seconds": round(pad.index_seconds, 1),
+            "load_average_before_pad": load_before,
+            "load_average_after_pad": os.getloadavg()[0],
+        }
+        if pad.added:
+            self.stderr.write(json.dumps(padding))
         began = time.perf_counter()
         indexed = benchmark.sync_partial_indexes(
             enabled=options["partial_indexes"] == "on", progress=progress
@@ -88,9 +100,7 @@ class Command(BaseCommand):
             return
         results: dict[str, Any] = {
             "chunks": Chunk.objects.count(),
-            "synthetic_chunks_added": added,
-            "pad_seconds": round(pad_seconds, 1),
-            "pad_chunks_per_s": round(added / pad_seconds, 1) if added else None,
+            **padding,
             "partial_indexes": indexed,
             "partial_index_sync_seconds": round(index_seconds, 1),
             "queries": len(queries),
