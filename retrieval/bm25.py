@@ -9,7 +9,9 @@ with document-level security (e.g. Elasticsearch) do, not over the asker's visib
 
 Candidates: a chunk must contain one of the query's rarer lexemes. Terms are taken rarest first
 while the chunks they would bring in (document frequency × the asker's visible share) stay within
-a budget; the rarest is always taken. Candidates are then scored with every query lexeme, so a
+a budget; the rarest is always taken. When even the rarest would exceed the budget (a query of
+common words in a large corpus: at 1M chunks "radiation" is in thousands), a candidate must hold
+two of the three rarest lexemes instead. Candidates are then scored with every query lexeme, so a
 common word still counts where it occurs. Without the budget, one common word in a query ("cell",
 "show") made the query score a large share of the corpus; see docs/BENCHMARKS.md (Retrieval, speed).
 
@@ -24,6 +26,7 @@ budget), the score is exact.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 from django.db.backends.utils import CursorWrapper
 
@@ -134,15 +137,25 @@ def _tsquery(lexemes: list[str]) -> str:
     return " | ".join(quoted)
 
 
-def candidate_lexemes(
-    cursor: CursorWrapper, lexemes: list[str], *, visible_share: float, budget: int
-) -> list[str]:
-    """The rarest of `lexemes` whose matches, scaled to the visible share, fit in `budget`."""
+def _frequencies(cursor: CursorWrapper, lexemes: list[str]) -> dict[str, int]:
     cursor.execute(
         "SELECT lexeme, chunk_count FROM retrieval_lexemestatistic WHERE lexeme = ANY(%s)",
         [lexemes],
     )
-    frequency = dict(cursor.fetchall())
+    return dict(cursor.fetchall())
+
+
+def candidate_lexemes(
+    cursor: CursorWrapper,
+    lexemes: list[str],
+    *,
+    visible_share: float,
+    budget: int,
+    frequency: dict[str, int] | None = None,
+) -> list[str]:
+    """The rarest of `lexemes` whose matches, scaled to the visible share, fit in `budget`."""
+    if frequency is None:
+        frequency = _frequencies(cursor, lexemes)
     chosen: list[str] = []
     expected = 0.0
     for lexeme in sorted(lexemes, key=lambda item: (frequency.get(item, 0), item)):
@@ -152,6 +165,30 @@ def candidate_lexemes(
         chosen.append(lexeme)
         expected += matches
     return chosen
+
+
+def candidate_tsquery(
+    cursor: CursorWrapper, lexemes: list[str], *, visible_share: float, budget: int
+) -> str:
+    """The tsquery that picks a query's BM25 candidates within `budget` (see the module docstring).
+
+    When even the rarest lexeme would bring in more than the budget (a query of common words in a
+    large corpus), a candidate must hold two of the three rarest lexemes instead: those chunks are
+    the ones BM25 ranks first, and the candidates stay a small share of that word's matches.
+    """
+    frequency = _frequencies(cursor, lexemes)
+    present = sorted(
+        (lexeme for lexeme in lexemes if frequency.get(lexeme, 0) > 0),
+        key=lambda item: (frequency[item], item),
+    )
+    if len(present) >= 2 and frequency[present[0]] * visible_share > budget:
+        rare = [_tsquery([lexeme]) for lexeme in present[:3]]
+        return " | ".join(f"({a} & {b})" for a, b in combinations(rare, 2))
+    return _tsquery(
+        candidate_lexemes(
+            cursor, lexemes, visible_share=visible_share, budget=budget, frequency=frequency
+        )
+    )
 
 
 def bm25_rank(
@@ -176,10 +213,10 @@ def bm25_rank(
     lexemes = query_lexemes(cursor, query)
     if not lexemes:
         return LexicalRanking([], {})
-    selective = (
-        candidate_lexemes(cursor, lexemes, visible_share=visible_share, budget=budget)
+    candidates = (
+        candidate_tsquery(cursor, lexemes, visible_share=visible_share, budget=budget)
         if budget > 0
-        else lexemes
+        else _tsquery(lexemes)
     )
     # A reader who sees most chunks is filtered row by row: intersecting a principals index that
     # matches nearly every row with the lexeme index cost more (18 ms at 100k chunks) than it
@@ -246,7 +283,7 @@ def bm25_rank(
         {
             "lexemes": lexemes,
             "principals": principals,
-            "tsquery": _tsquery(selective),
+            "tsquery": candidates,
             "k1": k1,
             "b": b,
             "dk1": DOCUMENT_K1,
