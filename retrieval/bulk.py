@@ -5,7 +5,8 @@ the embedder sees only its few chunks at a time. Here a batch of documents goes 
 pipeline together:
 
 1. the documents are claimed in one transaction (`ingestion.documents_claim`, a run each);
-2. each is parsed (in the sandbox) and chunked on its own: a file that cannot be read fails alone;
+2. each is parsed and chunked on its own: a file that cannot be read fails alone (the sandbox
+   parses the batch's files one after another in children of one warm process);
 3. all their chunks are embedded together, in the embedder's batches;
 4. their chunks are stored in one transaction (`ingestion.chunks_replace_many`: COPY, the run
    checks, the BM25 statistics and the access counts of the one-document path).
@@ -126,14 +127,18 @@ def batch_parse(
         failures={},
         alone=[d.pk for d in retried],
     )
-    for document in parsed.claimed:
-        _stop_if_asked(should_stop, parsed.claimed)
-        try:
-            parsed.sections[document.pk] = ingestion.document_sections(
-                document=document, progress=False
-            )
-        except Exception as error:
-            parsed.failures[document.pk] = ingestion.failure_reason(error, document_id=document.pk)
+    # One warm sandbox process for the batch; each file is still parsed in a child of its own.
+    with ingestion.parser_sandbox() as parser:
+        for document in parsed.claimed:
+            _stop_if_asked(should_stop, parsed.claimed)
+            try:
+                parsed.sections[document.pk] = ingestion.document_sections(
+                    document=document, progress=False, parser=parser
+                )
+            except Exception as error:
+                parsed.failures[document.pk] = ingestion.failure_reason(
+                    error, document_id=document.pk
+                )
     return parsed
 
 

@@ -24,7 +24,7 @@ from retrieval.chunking import ChunkDraft, chunk_sections
 from retrieval.conf import config
 from retrieval.models import EMBEDDING_DIMENSIONS, Chunk, Document
 from retrieval.parsers import ParseError, Section, format_for, parse_in_process
-from retrieval.parsers.sandbox import parse_sandboxed
+from retrieval.parsers.sandbox import Sandbox
 
 logger = logging.getLogger(__name__)
 EMBED_BATCH_CHUNKS = 16
@@ -118,9 +118,17 @@ def document_chunk(
 
 
 def document_sections(
-    *, document: Document, sandbox: bool = True, progress: bool = True
+    *,
+    document: Document,
+    sandbox: bool = True,
+    progress: bool = True,
+    parser: Sandbox | None = None,
 ) -> list[Section]:
-    """Check a document's file against the limits and parse it; IngestFailure or ParseError."""
+    """Check a document's file against the limits and parse it; IngestFailure or ParseError.
+
+    `parser` is a sandbox that parses several documents one after another (a batch's); without
+    one, the document gets a sandbox of its own.
+    """
     conf = config()
     if document.size > conf.max_file_bytes:
         raise IngestFailure(
@@ -131,7 +139,7 @@ def document_sections(
         raise IngestFailure("The file is empty.")
     if progress:
         _progress(document, stage=Document.Stage.PARSING)
-    return document_parse(document=document, sandbox=sandbox)
+    return document_parse(document=document, sandbox=sandbox, parser=parser)
 
 
 def sections_chunk(sections: list[Section]) -> list[ChunkDraft]:
@@ -149,9 +157,21 @@ def sections_chunk(sections: list[Section]) -> list[ChunkDraft]:
     return drafts
 
 
-def document_parse(*, document: Document, sandbox: bool = True) -> list[Section]:
-    """The sections of a document's file; the risky formats are parsed in the sandbox."""
+def parser_sandbox() -> Sandbox:
+    """A sandbox with the configured limits, to parse several documents one after another."""
     conf = config()
+    return Sandbox(
+        timeout=conf.parse_timeout,
+        memory_mb=conf.parse_memory_mb,
+        max_uncompressed=conf.max_uncompressed_bytes,
+    )
+
+
+def document_parse(
+    *, document: Document, sandbox: bool = True, parser: Sandbox | None = None
+) -> list[Section]:
+    """The sections of a document's file; the risky formats are parsed in the sandbox (`parser`,
+    or one of the document's own)."""
     fmt = format_for(document.original_filename)
     suffix = Path(document.original_filename).suffix
     # Storage may be remote: parsers get a private local copy.
@@ -161,13 +181,10 @@ def document_parse(*, document: Document, sandbox: bool = True) -> list[Section]
         copy.flush()
         path = Path(copy.name)
         if sandbox and fmt.sandboxed:
-            return parse_sandboxed(
-                path,
-                fmt,
-                timeout=conf.parse_timeout,
-                memory_mb=conf.parse_memory_mb,
-                max_uncompressed=conf.max_uncompressed_bytes,
-            )
+            if parser is not None:
+                return parser.parse(path, fmt)
+            with parser_sandbox() as own:
+                return own.parse(path, fmt)
         return parse_in_process(path, fmt)
 
 
