@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inference import gemv
+from inference import gemv, kernels
 from inference.engine import Engine
 from inference.int8 import Int8Weights, int8_linear, prefill_linear
 from tests.inference.conftest import PREFILL_IDS, prefill_last_logits, reference_last_logits
@@ -34,7 +34,7 @@ def test_the_compiled_and_the_torch_quantisation_agree(monkeypatch):
     x = torch.randn(33, 100, generator=generator)
     weight = Int8Weights.quantize(torch.randn(40, 100, generator=generator))
     compiled = int8_linear(x, weight)
-    monkeypatch.setattr(gemv, "_library", lambda: None)
+    monkeypatch.setattr(kernels, "library", lambda: None)
     torch.testing.assert_close(int8_linear(x, weight), compiled, rtol=1e-6, atol=1e-5)
 
 

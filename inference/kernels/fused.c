@@ -1,15 +1,12 @@
-"""C source of the fused steps of a lean decode step (compiled with the products of gemv.py).
+/* The fused steps of a lean decode step (inference/decode.py).
 
-Each function replaces a handful of small torch ops per layer (a residual add and an RMSNorm;
-rotary embeddings and two cache writes; an expert block's gathers, activation and weighted
-sum), whose dispatch cost, not their arithmetic, was what a decode step spent its time on.
-"""
-
-from __future__ import annotations
-
-SOURCE = r"""
+   Each function replaces a handful of small torch ops per layer (a residual add and an RMSNorm;
+   rotary embeddings and two cache writes; an expert block's gathers, activation and weighted
+   sum), whose dispatch cost, not their arithmetic, was what a decode step spent its time on. */
 #include <math.h>
 #include <string.h>
+
+#include "kernels.h"
 
 /* For each of `rows` rows of n floats: x += scale * add (when add is given), then
    out = x / sqrt(mean(x^2) + eps) * w. The residual stream and the next norm in one pass. */
@@ -131,4 +128,3 @@ void moe_decode(const float* x, long rows, long top_k, const int64_t* index, con
         }
     }
 }
-"""
