@@ -13,7 +13,6 @@ from django.http.response import HttpResponseBase
 from ninja import Router
 
 from assistant.api.auth import chat_auth, token_user
-from assistant.api.bridge import EventStream
 from assistant.api.completions import (
     DONE,
     MODEL_ID,
@@ -31,6 +30,7 @@ from assistant.api.completions import (
     sse,
 )
 from assistant.api.errors import ApiError, error_body, error_response
+from assistant.chat.streaming import EventStream
 from assistant.inflight import TooManyAnswers, answer_slot
 from assistant.pipeline import Event
 
@@ -99,7 +99,7 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
         slot = await sync_to_async(answer_slot, thread_sensitive=False)(user)
     except TooManyAnswers as exc:
         raise ApiError(str(exc), 429, code="rate_limit_exceeded") from None
-    events = EventStream(
+    events: EventStream[Event] = EventStream(
         lambda: slot.holding(
             completion_events,
             user=user,
@@ -137,14 +137,14 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionIn) -> Http
     )
 
 
-async def _last(first: Event, events: EventStream) -> Event:
+async def _last(first: Event, events: EventStream[Event]) -> Event:
     last = first
     async for event in events:
         last = event
     return last
 
 
-async def _sse(first: Event, events: EventStream, writer: ChunkWriter) -> AsyncIterator[str]:
+async def _sse(first: Event, events: EventStream[Event], writer: ChunkWriter) -> AsyncIterator[str]:
     try:
         for chunk in writer.write(first):
             yield chunk

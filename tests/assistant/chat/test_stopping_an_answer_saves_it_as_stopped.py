@@ -7,9 +7,10 @@ import asyncio
 import pytest
 
 from assistant.chat.services import answer_events
-from assistant.chat.streaming import ThreadedStream
+from assistant.chat.streaming import EventStream, sse_response
 from assistant.models import Message
 from assistant.pipeline import conversation_start
+from tests.assistant.chat.conftest import parse_sse, read_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +20,7 @@ LONG = " ".join(f"Sentence {i} says that parental leave is twenty weeks." for i 
 def test_closing_the_stream_after_the_first_words_saves_a_stopped_answer(alice, model, retriever):
     model.add_reply(LONG)
     conversation = conversation_start(user=alice, question="How long is parental leave?")
-    stream = ThreadedStream(
+    stream = EventStream(
         lambda: answer_events(
             user=alice, conversation=conversation, question="How long is parental leave?"
         )
@@ -52,12 +53,7 @@ def test_a_failing_stream_ends_with_an_error_event(alice):
         yield {"type": "meta"}
         raise RuntimeError("boom")
 
-    stream = ThreadedStream(broken)
-
-    async def read_all() -> list[dict]:
-        return [event async for event in stream]
-
-    events = asyncio.run(read_all())
+    events = parse_sse(read_body(sse_response(broken)))
 
     assert [e["type"] for e in events] == ["meta", "error"]
     assert "boom" not in events[-1]["message"]
