@@ -107,9 +107,11 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]], grace: float = 15.0) -> Non
             proc.wait()
 
 
-def main() -> int:
-    """Run the whole stack in the foreground until Ctrl-C or a child dies."""
-    var = _var()
+def _hold_lock(var: Path) -> IO[str] | None:
+    """The stack's lock file, locked and holding this pid; None when another run holds it.
+
+    The lock lasts as long as the returned file stays open.
+    """
     lock_file = (var / "run").joinpath("stack.lock")
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     handle = lock_file.open("a+")
@@ -121,12 +123,16 @@ def main() -> int:
         print(
             f"error: `make run` is already running (pid {owner}); stop it first.", file=sys.stderr
         )
-        return 1
+        return None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))
     handle.flush()
+    return handle
 
+
+def _prepare(var: Path) -> tuple[bool, Path]:
+    """Migrate, seed the demo data and build the demo model once; (serve a model?, its folder)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     # Importing settings validates the environment and starts the embedded services, which this
@@ -150,21 +156,14 @@ def main() -> int:
         )
     else:
         with_model = False
+    return with_model, model_dir
 
-    host, port = os.environ.get("WEB_HOST", "127.0.0.1"), int(os.environ.get("WEB_PORT", "8000"))
+
+def _start(stack: list[Child]) -> dict[str, subprocess.Popen[bytes]]:
+    """Start the children, each with a thread that shows its output under its prefix."""
     lock = threading.Lock()
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    stopping = threading.Event()
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stopping.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-
-    for index, child in enumerate(
-        children(with_model=with_model, model_dir=model_dir, host=host, port=port)
-    ):
+    for index, child in enumerate(stack):
         proc = subprocess.Popen(
             child.argv,
             cwd=ROOT,
@@ -179,8 +178,11 @@ def main() -> int:
             args=(child.name, COLOURS[index % len(COLOURS)], proc.stdout, lock),
             daemon=True,
         ).start()
-    print(f"==> serving http://{host}:{port}/  (Ctrl-C stops everything)", flush=True)
+    return procs
 
+
+def _supervise(procs: dict[str, subprocess.Popen[bytes]], stopping: threading.Event) -> int:
+    """Wait until `stopping` is set or a child dies; the exit code is 1 if one died."""
     exit_code = 0
     while not stopping.is_set():
         for name, proc in procs.items():
@@ -195,6 +197,29 @@ def main() -> int:
                 stopping.set()
                 break
         stopping.wait(0.5)
+    return exit_code
+
+
+def main() -> int:
+    """Run the whole stack in the foreground until Ctrl-C or a child dies."""
+    var = _var()
+    held = _hold_lock(var)  # the lock lasts while this function holds the file
+    if held is None:
+        return 1
+    with_model, model_dir = _prepare(var)
+
+    host, port = os.environ.get("WEB_HOST", "127.0.0.1"), int(os.environ.get("WEB_PORT", "8000"))
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    procs = _start(children(with_model=with_model, model_dir=model_dir, host=host, port=port))
+    print(f"==> serving http://{host}:{port}/  (Ctrl-C stops everything)", flush=True)
+    exit_code = _supervise(procs, stopping)
 
     print("==> stopping", flush=True)
     _stop(procs)

@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,85 @@ def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
     return ordered[index]
+
+
+def _files(names: dict[int, set[str]], document_id: int) -> str:
+    """The names of the files a document holds, as the details show them."""
+    return " | ".join(sorted(names.get(document_id, set())))
+
+
+def _ask(
+    question: Question, *, user: Any, names: dict[int, set[str]], chat_model: ChatModel | None
+) -> dict[str, Any]:
+    """Ask one question as `user`: whether search found it, what the answer cited, its times."""
+    supporting = {stem(name) for name in question.supporting}
+    top = search(user=user, query=question.text, k=5)
+    conversation = conversation_start(user=user, question=question.text, surface=Surface.CLI)
+    result = answer(
+        user=user,
+        question=question.text,
+        conversation=conversation,
+        surface=Surface.CLI,
+        chat_model=chat_model,
+    )
+    documents = {c["document_id"] for c in result.citations}
+    return {
+        "hit": any(names.get(p.document_id, set()) & supporting for p in top),
+        "documents": len(documents),
+        "supporting_cited": sum(1 for d in documents if names.get(d, set()) & supporting),
+        "ttft_ms": result.message.ttft_ms,
+        "total_ms": result.message.total_ms,
+        "record": {
+            "company": question.company,
+            "question": question.text,
+            "supporting": sorted(supporting),
+            "retrieved": [_files(names, p.document_id) for p in top],
+            "answer": result.text,
+            "status": result.message.status,
+            "cited": sorted(_files(names, d) for d in documents),
+            "message_id": result.message.pk,
+        },
+    }
+
+
+@dataclass
+class _Tally:
+    """Running counts over the answered questions, and the figures they give."""
+
+    hits: int = 0
+    cited: int = 0
+    cited_total: int = 0
+    cited_supporting: int = 0
+    ttft: list[float] = field(default_factory=list)
+    total: list[float] = field(default_factory=list)
+
+    def add(self, result: dict[str, Any]) -> None:
+        self.hits += result["hit"]
+        self.cited += result["documents"] > 0
+        self.cited_total += result["documents"]
+        self.cited_supporting += result["supporting_cited"]
+        if result["ttft_ms"] is not None:
+            self.ttft.append(result["ttft_ms"])
+        if result["total_ms"] is not None:
+            self.total.append(result["total_ms"])
+
+    def figures(self, *, questions: int, form: str, concurrency: int) -> dict[str, Any]:
+        n = questions or 1
+        ttft, total = self.ttft, self.total
+        return {
+            "questions": questions,
+            "form": form,
+            "concurrency": max(1, concurrency),
+            "hit@5": round(self.hits / n, 4),
+            "citation_precision": (
+                round(self.cited_supporting / self.cited_total, 4) if self.cited_total else 0.0
+            ),
+            "cited_share": round(self.cited / n, 4),
+            "ttft_ms_p50": round(statistics.median(ttft), 1) if ttft else None,
+            "ttft_ms_p95": round(_percentile(ttft, 0.95), 1) if ttft else None,
+            "total_ms_p50": round(statistics.median(total), 1) if total else None,
+            "total_ms_p95": round(_percentile(total, 0.95), 1) if total else None,
+        }
 
 
 def evaluate_answers(
@@ -57,39 +137,8 @@ def evaluate_answers(
     names = ingest_corpus(corpus, companies, form=form, progress=progress)
     members = {company: company_member(company) for company in companies}
 
-    def shown(document_id: int) -> str:
-        return " | ".join(sorted(names.get(document_id, set())))
-
     def ask(question: Question) -> dict[str, Any]:
-        user = members[question.company]
-        supporting = {stem(name) for name in question.supporting}
-        top = search(user=user, query=question.text, k=5)
-        conversation = conversation_start(user=user, question=question.text, surface=Surface.CLI)
-        result = answer(
-            user=user,
-            question=question.text,
-            conversation=conversation,
-            surface=Surface.CLI,
-            chat_model=chat_model,
-        )
-        documents = {c["document_id"] for c in result.citations}
-        return {
-            "hit": any(names.get(p.document_id, set()) & supporting for p in top),
-            "documents": len(documents),
-            "supporting_cited": sum(1 for d in documents if names.get(d, set()) & supporting),
-            "ttft_ms": result.message.ttft_ms,
-            "total_ms": result.message.total_ms,
-            "record": {
-                "company": question.company,
-                "question": question.text,
-                "supporting": sorted(supporting),
-                "retrieved": [shown(p.document_id) for p in top],
-                "answer": result.text,
-                "status": result.message.status,
-                "cited": sorted(shown(d) for d in documents),
-                "message_id": result.message.pk,
-            },
-        }
+        return _ask(question, user=members[question.company], names=names, chat_model=chat_model)
 
     def ask_in_thread(question: Question) -> dict[str, Any]:
         try:
@@ -97,9 +146,7 @@ def evaluate_answers(
         finally:
             connection.close()  # each worker thread has its own database connection
 
-    hits = cited = cited_total = cited_supporting = 0
-    ttft: list[float] = []
-    total: list[float] = []
+    tally = _Tally()
     started = time.monotonic()
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(details.open("w", encoding="utf-8")) if details else None
@@ -109,30 +156,10 @@ def evaluate_answers(
         else:
             results = map(ask, questions)
         for index, result in enumerate(results, start=1):
-            hits += result["hit"]
-            cited += result["documents"] > 0
-            cited_total += result["documents"]
-            cited_supporting += result["supporting_cited"]
+            tally.add(result)
             if out is not None:
                 out.write(json.dumps(result["record"], ensure_ascii=False) + "\n")
                 out.flush()
-            if result["ttft_ms"] is not None:
-                ttft.append(result["ttft_ms"])
-            if result["total_ms"] is not None:
-                total.append(result["total_ms"])
             if index % 10 == 0 or index == len(questions):
                 progress(f"{index}/{len(questions)} questions, {time.monotonic() - started:.0f} s")
-
-    n = len(questions) or 1
-    return {
-        "questions": len(questions),
-        "form": form,
-        "concurrency": max(1, concurrency),
-        "hit@5": round(hits / n, 4),
-        "citation_precision": round(cited_supporting / cited_total, 4) if cited_total else 0.0,
-        "cited_share": round(cited / n, 4),
-        "ttft_ms_p50": round(statistics.median(ttft), 1) if ttft else None,
-        "ttft_ms_p95": round(_percentile(ttft, 0.95), 1) if ttft else None,
-        "total_ms_p50": round(statistics.median(total), 1) if total else None,
-        "total_ms_p95": round(_percentile(total, 0.95), 1) if total else None,
-    }
+    return tally.figures(questions=len(questions), form=form, concurrency=concurrency)

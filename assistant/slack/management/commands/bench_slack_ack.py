@@ -65,6 +65,31 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
+def _bench_env(secret: str, *, sink_port: int, redis_db: int) -> dict[str, str]:
+    """The children's environment: Slack on, signed with `secret`, its Web API the sink."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "assistant.settings"),
+        "REDIS_URL": settings.REDIS_URL.rsplit("/", 1)[0] + f"/{redis_db}",
+        "SLACK_ENABLED": "1",
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_API_BASE_URL": f"http://127.0.0.1:{sink_port}/api/",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _stop_all(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate the children, killing any still running 20 s later."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 class Command(BaseCommand):
     help = "Acknowledgement time (p50/p99) of signed Slack events while the worker is busy."
 
@@ -85,75 +110,19 @@ class Command(BaseCommand):
         sink = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
         threading.Thread(target=sink.serve_forever, daemon=True).start()
         port = _free_port()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get(
-                "DJANGO_SETTINGS_MODULE", "assistant.settings"
-            ),
-            "REDIS_URL": settings.REDIS_URL.rsplit("/", 1)[0] + f"/{options['redis_db']}",
-            "SLACK_ENABLED": "1",
-            "SLACK_SIGNING_SECRET": secret,
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_API_BASE_URL": f"http://127.0.0.1:{sink.server_address[1]}/api/",
-            "PYTHONUNBUFFERED": "1",
-        }
+        env = _bench_env(secret, sink_port=sink.server_address[1], redis_db=options["redis_db"])
         user = self._bench_user()
         logs = Path(settings.VAR_DIR) / "run"
         logs.mkdir(parents=True, exist_ok=True)
-        procs: list[subprocess.Popen[bytes]] = []
-        if not self._healthy(f"{settings.INFERENCE_URL}/health"):
-            # A worker whose model is down fails fast and is not busy: serve the demo model.
-            model_port = _free_port()
-            procs.append(
-                self._start(
-                    [sys.executable, "-m", "inference", "serve", "--model", options["model_dir"],
-                     "--host", "127.0.0.1", "--port", str(model_port)],
-                    env, logs / "bench-slack-model.log",
-                )
-            )  # fmt: skip
-            env["INFERENCE_URL"] = f"http://127.0.0.1:{model_port}"
-            self.stdout.write(f"serving {options['model_dir']} for the worker")
-            self._wait_for(f"{env['INFERENCE_URL']}/health", timeout=300)
-        procs += [
-            self._start(
-                [sys.executable, "-m", "uvicorn", "assistant.asgi:application",
-                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-                env, logs / "bench-slack-web.log",
-            ),
-            self._start(
-                [sys.executable, "-m", "celery", "-A", "assistant", "worker", "-Q", "default",
-                 "--concurrency", "1", "--loglevel", "WARNING",
-                 "--hostname", f"bench-slack-{os.getpid()}@%h"],
-                env, logs / "bench-slack-worker.log",
-            ),
-        ]  # fmt: skip
+        procs = self._serve_model_if_down(env, options["model_dir"], logs)
+        procs += self._start_web_and_worker(env, port, logs)
         url = f"http://127.0.0.1:{port}/slack/events"
         try:
             self._wait_for(f"http://127.0.0.1:{port}/accounts/login/")
-            with httpx.Client(timeout=30) as client:
-                for n in range(options["busy"]):
-                    self._post(client, url, secret, self._event(f"busy{n}", dm=True))
-                self.stdout.write(f"queued {options['busy']} questions; waiting for the worker")
-                self._wait_until_busy(user.pk)
-                timings, errors = self._measure(url, secret, options["events"], options["rate"])
-            unanswered = ["received", "queued", "answering"]
-            answered = (
-                SlackEvent.objects.filter(team_id=TEAM).exclude(status__in=unanswered).count()
-            )
-            waiting = SlackEvent.objects.filter(team_id=TEAM, status__in=unanswered).count()
-            outcomes = dict(
-                Message.objects.filter(conversation__owner=user, role="assistant")
-                .values_list("status")
-                .annotate(n=Count("id"))
-            )
+            timings, errors = self._measure_while_busy(url, secret, user.pk, options)
+            answered, waiting, outcomes = self._outcomes(user)
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            _stop_all(procs)
             sink.shutdown()
             self._clean_up()
 
@@ -178,6 +147,65 @@ class Command(BaseCommand):
             self.stderr.write("warning: the worker drained its queue; raise --busy")
         if options["json"]:
             Path(options["json"]).write_text(json.dumps(figures, indent=2) + "\n")
+
+    def _serve_model_if_down(
+        self, env: dict[str, str], model_dir: str, logs: Path
+    ) -> list[subprocess.Popen[bytes]]:
+        """Serve the demo model when INFERENCE_URL does not answer, and point `env` at it."""
+        if self._healthy(f"{settings.INFERENCE_URL}/health"):
+            return []
+        # A worker whose model is down fails fast and is not busy: serve the demo model.
+        model_port = _free_port()
+        proc = self._start(
+            [sys.executable, "-m", "inference", "serve", "--model", model_dir,
+             "--host", "127.0.0.1", "--port", str(model_port)],
+            env, logs / "bench-slack-model.log",
+        )  # fmt: skip
+        env["INFERENCE_URL"] = f"http://127.0.0.1:{model_port}"
+        self.stdout.write(f"serving {model_dir} for the worker")
+        self._wait_for(f"{env['INFERENCE_URL']}/health", timeout=300)
+        return [proc]
+
+    def _start_web_and_worker(
+        self, env: dict[str, str], port: int, logs: Path
+    ) -> list[subprocess.Popen[bytes]]:
+        """The web process and one worker on the default queue, through the bench's Redis db."""
+        return [
+            self._start(
+                [sys.executable, "-m", "uvicorn", "assistant.asgi:application",
+                 "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+                env, logs / "bench-slack-web.log",
+            ),
+            self._start(
+                [sys.executable, "-m", "celery", "-A", "assistant", "worker", "-Q", "default",
+                 "--concurrency", "1", "--loglevel", "WARNING",
+                 "--hostname", f"bench-slack-{os.getpid()}@%h"],
+                env, logs / "bench-slack-worker.log",
+            ),
+        ]  # fmt: skip
+
+    def _measure_while_busy(
+        self, url: str, secret: str, user_id: int, options: dict[str, Any]
+    ) -> tuple[list[float], int]:
+        """Queue questions until the worker is answering, then time events posted meanwhile."""
+        with httpx.Client(timeout=30) as client:
+            for n in range(options["busy"]):
+                self._post(client, url, secret, self._event(f"busy{n}", dm=True))
+            self.stdout.write(f"queued {options['busy']} questions; waiting for the worker")
+            self._wait_until_busy(user_id)
+            return self._measure(url, secret, options["events"], options["rate"])
+
+    def _outcomes(self, user: Any) -> tuple[int, int, dict[str, int]]:
+        """Events answered and still waiting, and the bench user's answers by status."""
+        unanswered = ["received", "queued", "answering"]
+        answered = SlackEvent.objects.filter(team_id=TEAM).exclude(status__in=unanswered).count()
+        waiting = SlackEvent.objects.filter(team_id=TEAM, status__in=unanswered).count()
+        outcomes = dict(
+            Message.objects.filter(conversation__owner=user, role="assistant")
+            .values_list("status")
+            .annotate(n=Count("id"))
+        )
+        return answered, waiting, outcomes
 
     def _bench_user(self) -> Any:
         self._clean_up()
