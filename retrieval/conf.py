@@ -7,6 +7,8 @@ from functools import cache
 
 from django.conf import settings
 
+from retrieval.reranker_folders import check_setting
+
 
 @dataclass(frozen=True)
 class RetrievalConfig:
@@ -55,8 +57,6 @@ def use_reranker(value: str | None) -> str:
     For the evaluation commands, which compare models in one process. Returns the checked value;
     RerankerError if it names no usable model.
     """
-    from retrieval.rerank import check_setting
-
     if value is None:
         return config().reranker
     spec = check_setting(value)

@@ -18,32 +18,51 @@ is counted. A model that fails at run time leaves the first-stage order, logged 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import Field, dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from retrieval.search import Passage
+from retrieval.reranker_folders import (
+    MANIFEST,
+    SHIPPED,
+    RerankerError,
+    read_manifest,
+)
+
+# Named here too, for the callers that read them as part of this module's interface.
+from retrieval.reranker_folders import SHIPPED_FORMAT as SHIPPED_FORMAT
+from retrieval.reranker_folders import check_setting as check_setting
 
 logger = logging.getLogger(__name__)
 
-SHIPPED = Path(__file__).resolve().parent / "weights" / "reranker"
-MANIFEST = "reranker.json"
-SHIPPED_FORMAT = "minilm-cross-encoder"
 # A passage with fewer letters or digits than this carries nothing to score: it goes last.
 _MEANINGFUL = re.compile(r"[^\W_]", re.UNICODE)
 
 
-class RerankerError(Exception):
-    """A reranker setting or model that cannot be used; the message is one line."""
+class Candidate(Protocol):
+    """What the second stage reads of a first-stage passage (retrieval.search.Passage)."""
+
+    # A dataclass: the reranked copies carry their `rerank_score` through dataclasses.replace.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def score(self) -> float: ...
+
+
+C = TypeVar("C", bound=Candidate)
 
 
 def candidate_text(title: str, location: str, text: str) -> str:
@@ -57,7 +76,7 @@ class Reranker(Protocol):
     name: str
     max_tokens: int
 
-    def score(self, query: str, passages: Sequence[Passage]) -> RerankScores: ...
+    def score(self, query: str, passages: Sequence[Candidate]) -> RerankScores: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,7 @@ class RerankReport:
     failed: bool = False
 
 
-def has_content(passage: Passage) -> bool:
+def has_content(passage: Candidate) -> bool:
     """Whether a passage holds any letter or digit to score."""
     return bool(_MEANINGFUL.search(passage.text))
 
@@ -117,7 +136,7 @@ class ShippedReranker:
         with torch.inference_mode():
             return self.model(batch).double().numpy(), truncated
 
-    def score(self, query: str, passages: Sequence[Passage]) -> RerankScores:
+    def score(self, query: str, passages: Sequence[Candidate]) -> RerankScores:
         texts = [candidate_text(p.title, p.location, p.text) for p in passages]
         raw, truncated = self.model_scores(query, texts)
         first = np.array([p.score for p in passages], dtype=np.float64)
@@ -137,7 +156,7 @@ class CrossEncoderReranker:
         self.model.max_length = self.max_tokens
         self.name = folder.name
 
-    def score(self, query: str, passages: Sequence[Passage]) -> RerankScores:
+    def score(self, query: str, passages: Sequence[Candidate]) -> RerankScores:
         texts = [candidate_text(p.title, p.location, p.text) for p in passages]
         full = self.model.tokenizer([query] * len(texts), texts, truncation=False, verbose=False)
         truncated = sum(1 for ids in full["input_ids"] if len(ids) > self.max_tokens)
@@ -153,89 +172,6 @@ class CrossEncoderReranker:
         return RerankScores(scores=values.tolist(), truncated=truncated)
 
 
-def read_manifest(folder: Path) -> dict[str, Any]:
-    """The shipped format's manifest, checked; RerankerError names what is wrong."""
-    path = folder / MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise RerankerError(f"{path} cannot be read: {type(error).__name__}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != SHIPPED_FORMAT:
-        raise RerankerError(f"{path} is not a {SHIPPED_FORMAT} manifest")
-    for key in ("layers", "max_tokens", "weights"):
-        if key not in manifest:
-            raise RerankerError(f"{path} lacks {key!r}")
-    return manifest
-
-
-def check_setting(value: str) -> str:
-    """RETRIEVAL_RERANKER checked without loading a model: `off`, `default` or a model folder.
-
-    Returns the value to store (`off`, `default` or an absolute path); raises RerankerError with
-    one line when the folder holds no usable model. Cheap: run by the settings at start-up.
-    """
-    spec = value.strip()
-    if spec.lower() == "off":
-        return "off"
-    if spec.lower() == "default":
-        if not (SHIPPED / MANIFEST).is_file():
-            raise RerankerError(f"RETRIEVAL_RERANKER=default: no shipped model in {SHIPPED}")
-        _check_safetensors(SHIPPED / str(read_manifest(SHIPPED)["weights"]))
-        return "default"
-    folder = Path(spec).expanduser()
-    if not folder.is_dir():
-        raise RerankerError(f"RETRIEVAL_RERANKER={spec!r} is not off, default or a model folder")
-    folder = folder.resolve()
-    if (folder / MANIFEST).is_file():
-        manifest = read_manifest(folder)
-        _check_safetensors(folder / str(manifest["weights"]))
-        return str(folder)
-    config = folder / "config.json"
-    try:
-        architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
-    except (OSError, ValueError, AttributeError):
-        raise RerankerError(
-            f"RETRIEVAL_RERANKER={spec!r}: no {MANIFEST} and no readable config.json there"
-        ) from None
-    if not any(str(name).endswith("ForSequenceClassification") for name in architectures):
-        raise RerankerError(f"RETRIEVAL_RERANKER={spec!r} is not a cross-encoder (config.json)")
-    weights = [folder / name for name in ("model.safetensors", "pytorch_model.bin")]
-    present = [path for path in weights if path.is_file()]
-    if not present:
-        raise RerankerError(f"RETRIEVAL_RERANKER={spec!r} holds no model weights")
-    if present[0].suffix == ".safetensors":
-        _check_safetensors(present[0])
-    return str(folder)
-
-
-def _check_safetensors(path: Path) -> None:
-    """Read a safetensors file's header and check its size against it (a cut file fails)."""
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="numpy") as handle:
-            names = list(handle.keys())
-            if names:
-                handle.get_slice(names[-1])
-        header = path.read_bytes()[:8] if path.stat().st_size >= 8 else b""
-        declared = 8 + int.from_bytes(header, "little") if header else 0
-        payload = json.loads(path.read_bytes()[8:declared]) if declared else {}
-        end = max(
-            (
-                int(meta["data_offsets"][1])
-                for name, meta in payload.items()
-                if name != "__metadata__"
-            ),
-            default=0,
-        )
-        if path.stat().st_size < declared + end:
-            raise ValueError("the file is shorter than its header says")
-    except Exception as error:  # a broken file raises many kinds of error
-        raise RerankerError(
-            f"{path} is not a readable model file ({error})".splitlines()[0]
-        ) from None
-
-
 class _Unloadable:
     """Stands for a model that would not load: every search falls back, logged once."""
 
@@ -245,7 +181,7 @@ class _Unloadable:
         self.name = name
         self.error = error
 
-    def score(self, query: str, passages: Sequence[Passage]) -> RerankScores:
+    def score(self, query: str, passages: Sequence[Candidate]) -> RerankScores:
         raise RerankerError(self.error)
 
 
@@ -272,8 +208,8 @@ _failures_logged: set[str] = set()
 
 
 def rerank(
-    query: str, passages: list[Passage], *, reranker: Reranker | None
-) -> tuple[list[Passage], RerankReport | None]:
+    query: str, passages: list[C], *, reranker: Reranker | None
+) -> tuple[list[C], RerankReport | None]:
     """`passages` reordered by the reranker, best first, each carrying its `rerank_score`.
 
     Passages with no letter or digit are never sent to the model and go last. If the model fails,

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from retrieval import bm25
 from retrieval.access import document_principals
+from retrieval.dispatch import ingest_document_enqueue
 from retrieval.models import Chunk, ChunkTerms, Document, DocumentAccessChange
 from retrieval.parsers import FORMATS
 
@@ -111,7 +112,7 @@ def document_create(
                 before_principals=[],
             )
             if enqueue:
-                _enqueue_on_commit(document.pk)
+                ingest_document_enqueue(document_id=document.pk)
     except IntegrityError:
         document.file.delete(save=False)
         raced = Document.objects.filter(sha256=sha256).first()
@@ -213,7 +214,7 @@ def document_reindex(*, document: Document, enqueue: bool = True) -> Document:
         locked.error = ""
         locked.save()
         if enqueue:
-            _enqueue_on_commit(locked.pk)
+            ingest_document_enqueue(document_id=locked.pk)
     return locked
 
 
@@ -253,7 +254,7 @@ def documents_requeue_stuck(*, older_than: timedelta) -> list[int]:
         # Touching updated_at gives the re-queued task a full timeout before the next re-queue.
         Document.objects.filter(pk__in=ids).update(updated_at=timezone.now())
         for document_id in ids:
-            _enqueue_on_commit(document_id)
+            ingest_document_enqueue(document_id=document_id)
     if ids:
         logger.warning("re-queued %d stuck document(s): %s", len(ids), ids)
     return ids
@@ -294,10 +295,3 @@ def _record_access_change(
         after=None if deleted else access_rules(document),
         after_principals=[] if deleted else list(document.principals),
     )
-
-
-def _enqueue_on_commit(document_id: int) -> None:
-    from retrieval.tasks import ingest_document
-
-    # After commit: the worker must never look for a row it cannot see yet.
-    transaction.on_commit(lambda: ingest_document.delay(document_id))

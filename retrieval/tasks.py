@@ -10,6 +10,7 @@ from django.db import InterfaceError, OperationalError
 
 from retrieval import bulk, ingestion, services
 from retrieval.conf import config
+from retrieval.dispatch import INGEST_DOCUMENT
 from retrieval.models import Document
 
 # Failures worth another try: the database or storage was briefly unavailable.
@@ -17,6 +18,7 @@ TRANSIENT = (OperationalError, InterfaceError, OSError)
 
 
 @shared_task(
+    name=INGEST_DOCUMENT,
     bind=True,
     queue="ingest",
     acks_late=True,

@@ -20,6 +20,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from assistant.slack.dispatch import slack_event_answer_send
 from assistant.slack.formatting import plain_question
 from assistant.slack.models import LinkRequest, SlackEvent, SlackLink
 
@@ -118,10 +119,8 @@ def slack_event_record(*, question: Question) -> SlackEvent | None:
 
 def slack_event_enqueue(*, event_id: int) -> bool:
     """Send an event's answer task to the broker; False (and logged) when the broker refused it."""
-    from assistant.slack.tasks import slack_event_answer
-
     try:
-        slack_event_answer.delay(event_id)
+        slack_event_answer_send(event_id=event_id)
     except Exception:
         # The broker is down or unreachable. The event stays `received` and the reconciler sends
         # it later; the webhook must still acknowledge, or Slack would redeliver it again and again

@@ -17,6 +17,7 @@ from assistant.slack.answering import (
     event_fail,
     event_release,
 )
+from assistant.slack.dispatch import SLACK_EVENT_ANSWER
 from assistant.slack.services import slack_events_requeue_stuck
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ MAX_RETRIES = 6
 
 
 @shared_task(
+    name=SLACK_EVENT_ANSWER,
     bind=True,
     queue="default",
     acks_late=True,
