@@ -8,7 +8,7 @@ import sys
 def main() -> None:
     """Run administrative tasks."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assistant.settings")
-    from django.core.management import execute_from_command_line
+    from assistant.commandline import execute_from_command_line
 
     execute_from_command_line(sys.argv)
 
