@@ -35,6 +35,11 @@ TEXT_SEARCH_CONFIG = "english"
 STATISTICS_LOCK = 0x5245_5452  # "RETR"
 # Below this visible share, the principals index filters BM25 candidates (see bm25_rank).
 INDEXED_ACCESS_BELOW = 0.5
+# The budget counts a term's matches as if the reader saw at least this share of the corpus: the
+# term's whole posting list is read from the lexeme index before the reader's filter applies, so
+# for a reader of 1% of a 1M-chunk corpus, terms within budget once meant reading 131k postings
+# (40 ms) to score 1,300 visible chunks (docs/BENCHMARKS.md, filtered search at scale).
+POSTINGS_SHARE_FLOOR = 0.1
 # Document-level BM25 takes the textbook parameters: documents vary in length far more than
 # chunks, which the chunking keeps near one size.
 DOCUMENT_K1 = 1.2
@@ -175,7 +180,9 @@ def candidate_tsquery(
     When even the rarest lexeme would bring in more than the budget (a query of common words in a
     large corpus), a candidate must hold two of the three rarest lexemes instead: those chunks are
     the ones BM25 ranks first, and the candidates stay a small share of that word's matches.
+    A share under POSTINGS_SHARE_FLOOR counts as the floor.
     """
+    visible_share = max(visible_share, POSTINGS_SHARE_FLOOR)
     frequency = _frequencies(cursor, lexemes)
     present = sorted(
         (lexeme for lexeme in lexemes if frequency.get(lexeme, 0) > 0),
