@@ -11,7 +11,9 @@ from retrieval.search import search
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HR = b"# Leave\n\nHoliday allowance is 25 days a year. Unused holiday carries over until March."
-ENGINEERING = b"# Deploys\n\nDeploys happen on Tuesdays. A holiday freeze stops deploys in December."
+ENGINEERING = (
+    b"# Deploys\n\nDeploys happen on Tuesdays. A holiday freeze stops deploys in December."
+)
 
 
 def other_connections() -> int:
