@@ -53,3 +53,27 @@ def retriever() -> FakeRetriever:
             )
         ]
     )
+
+
+QUESTION = "How long is parental leave?"
+
+
+def opened(user: Any, question: str = QUESTION) -> Any:
+    """A new answer's state: `question` asked by `user` in a new conversation."""
+    from assistant.pipeline import answer_open, conversation_start
+
+    conversation = conversation_start(user=user, question=question)
+    return answer_open(user=user, conversation=conversation, question=question)
+
+
+def retrieved(user: Any, retriever: Any, question: str = QUESTION, *, scanned: bool = True) -> Any:
+    """The state once the question is moderated and passages retrieved (and, if `scanned`, the
+    context scan has run)."""
+    from assistant.pipeline import drop_injected, moderate_question, retrieve
+
+    state = opened(user, question)
+    moderate_question(state)
+    retrieve(state, retriever)
+    if scanned:
+        drop_injected(state)
+    return state

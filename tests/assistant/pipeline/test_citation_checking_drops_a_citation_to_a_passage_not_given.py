@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 from assistant.models import Message
-from assistant.pipeline import (
-    Draft,
-    answer_open,
-    check_answer_citations,
-    conversation_start,
-    drop_injected,
-    fit_prompt,
-    moderate_question,
-    retrieve,
-)
+from assistant.pipeline import Draft, check_answer_citations, fit_prompt
 from inference import FakeChatModel
-
-QUESTION = "How long is parental leave?"
+from tests.assistant.pipeline.conftest import retrieved
 
 
 def test_a_citation_to_a_fourth_source_of_a_one_source_prompt_is_removed(alice, retriever):
-    conversation = conversation_start(user=alice, question=QUESTION)
-    state = answer_open(user=alice, conversation=conversation, question=QUESTION)
-    moderate_question(state)
-    retrieve(state, retriever)
-    drop_injected(state)
+    state = retrieved(alice, retriever)
     prompt = fit_prompt(state, FakeChatModel())
     assert len(prompt.passages) == 1
     draft = Draft(

@@ -6,17 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from assistant.models import Message
-from assistant.pipeline import (
-    answer_open,
-    conversation_start,
-    drop_injected,
-    generate,
-    moderate_question,
-    retrieve,
-)
+from assistant.pipeline import generate
 from inference import FakeChatModel
-
-QUESTION = "How long is parental leave?"
+from tests.assistant.pipeline.conftest import retrieved
 
 
 class WatchedModel(FakeChatModel):
@@ -47,18 +39,14 @@ def test_the_model_stream_is_closed_and_what_was_shown_is_saved(alice, retriever
     model = WatchedModel(
         ["Parental leave is 20 weeks. It is fully paid. It can be split into blocks."]
     )
-    conversation = conversation_start(user=alice, question=QUESTION)
-    state = answer_open(user=alice, conversation=conversation, question=QUESTION)
-    moderate_question(state)
-    retrieve(state, retriever)
-    drop_injected(state)
+    state = retrieved(alice, retriever)
 
     events = generate(state, model)
     first = next(events)
     events.close()
 
     assert model.closed_early
-    saved = conversation.messages.get(role=Message.Role.ASSISTANT)
+    saved = state.conversation.messages.get(role=Message.Role.ASSISTANT)
     assert saved.status == Message.Status.STOPPED
     assert saved.content == first.data["text"] == "".join(state.shown)
     assert "fully paid" not in saved.content

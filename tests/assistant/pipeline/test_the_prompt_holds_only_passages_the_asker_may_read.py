@@ -10,18 +10,11 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 
-from assistant.pipeline import (
-    answer_open,
-    conversation_start,
-    default_retriever,
-    drop_injected,
-    fit_prompt,
-    moderate_question,
-    retrieve,
-)
+from assistant.pipeline import default_retriever, fit_prompt
 from inference import FakeChatModel
 from retrieval.ingestion import document_ingest
 from retrieval.services import document_create
+from tests.assistant.pipeline.conftest import retrieved
 
 QUESTION = "What hotel allowance per night may auditors claim?"
 HR_ONLY = """# Auditor allowances
@@ -48,11 +41,7 @@ def ingest(name: str, content: str, **access: Any) -> int:
 
 def prompt_documents(user: Any) -> tuple[set[int], str]:
     """The documents whose passages reach `user`'s prompt, and the prompt's text."""
-    conversation = conversation_start(user=user, question=QUESTION)
-    state = answer_open(user=user, conversation=conversation, question=QUESTION)
-    moderate_question(state)
-    retrieve(state, default_retriever)
-    drop_injected(state)
+    state = retrieved(user, default_retriever, QUESTION)
     prompt = fit_prompt(state, FakeChatModel())
     text = "\n".join(m["content"] for m in prompt.messages)
     return {p.document_id for p in prompt.passages}, text
