@@ -3,13 +3,11 @@ alone with its reason; the same warm sandbox process goes on and the files after
 
 from __future__ import annotations
 
-import io
 import os
 import random
 import signal
 import string
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,34 +15,7 @@ import pytest
 
 from retrieval.parsers import ParseError, Section, format_for
 from retrieval.parsers.sandbox import Sandbox
-
-CONTENT_TYPES = (
-    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-    'content-types"><Default Extension="xml" ContentType="application/xml"/><Override '
-    'PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-    'wordprocessingml.document.main+xml"/></Types>'
-)
-RELATIONSHIPS = (
-    '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-    'officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
-    "</Relationships>"
-)
-
-
-def docx(paragraphs: list[str]) -> bytes:
-    body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
-    xml = (
-        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        f"<w:body>{body}</w:body></w:document>"
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
-        archive.writestr("_rels/.rels", RELATIONSHIPS)
-        archive.writestr("word/document.xml", xml)
-    return buffer.getvalue()
-
+from tests.retrieval.conftest import docx
 
 # The batch's good files, each of a format the bad files share, and what each reads as.
 NEIGHBOURS = {

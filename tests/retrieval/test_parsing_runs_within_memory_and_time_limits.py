@@ -2,49 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import random
 import string
-import zipfile
 
 import pytest
 
 from retrieval.parsers import ParseError, format_for
 from retrieval.parsers.sandbox import parse_sandboxed
-
-CONTENT_TYPES = (
-    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-    'content-types"><Default Extension="xml" ContentType="application/xml"/><Override '
-    'PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-    'wordprocessingml.document.main+xml"/></Types>'
-)
-RELATIONSHIPS = (
-    '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-    'officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>'
-    "</Relationships>"
-)
+from tests.retrieval.conftest import docx
 
 
 @pytest.fixture(scope="module")
 def heavy_docx(tmp_path_factory):
     """A valid DOCX of 30,000 random paragraphs: slow and memory-hungry to parse."""
     rng = random.Random(0)
-    body = "".join(
-        f"<w:p><w:r><w:t>{''.join(rng.choices(string.ascii_letters + ' ', k=200))}</w:t></w:r></w:p>"
-        for _ in range(30_000)
-    )
-    xml = (
-        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        f"<w:body>{body}</w:body></w:document>"
-    )
+    paragraphs = ["".join(rng.choices(string.ascii_letters + " ", k=200)) for _ in range(30_000)]
     path = tmp_path_factory.mktemp("heavy") / "heavy.docx"
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
-        archive.writestr("_rels/.rels", RELATIONSHIPS)
-        archive.writestr("word/document.xml", xml)
-    path.write_bytes(buffer.getvalue())
+    path.write_bytes(docx(paragraphs))
     return path
 
 
