@@ -19,10 +19,8 @@ search at scale"). Every branch keeps the asker's filter `principals && %s` in i
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -130,21 +128,25 @@ def search_with(*, principals: list[str], query: str, k: int, options: SearchOpt
         _embedder().submit(embed_query, query) if options.use_dense else None
     )
     document_of: dict[int, int] = {}
-    dense: dict[int, float] = {}
-    # Outside a transaction, BM25 runs on a connection of its own while this one runs the dense
-    # query, so the two statements take the two cores at once. Inside one (a caller's atomic
-    # block, a test), a second connection would not see its rows: both run here, one after the
-    # other.
-    apart = options.use_lexical and options.use_dense and not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
         visible, total = _visible_chunks(cursor, principals)
-        share = visible / total if total else 1.0
-        rank_lexically = partial(
-            _lexical, query=query, principals=principals, limit=limit, options=options, share=share
+        ranking = (
+            bm25.bm25_rank(
+                cursor,
+                query=query,
+                principals=principals,
+                limit=limit,
+                k1=options.k1,
+                b=options.b,
+                budget=options.bm25_max_candidates,
+                visible_share=visible / total if total else 1.0,
+            )
+            if options.use_lexical
+            else bm25.LexicalRanking([], {})
         )
-        pending = _lexical_pool().submit(_apart, rank_lexically) if apart else None
-        if pending is None:
-            ranking = rank_lexically(cursor)
+        lexical = {hit.chunk_id: hit.score for hit in ranking.chunks}
+        document_of.update((hit.chunk_id, hit.document_id) for hit in ranking.chunks)
+        dense: dict[int, float] = {}
         if embedding is not None:
             for chunk_id, document_id, similarity in _dense(
                 cursor,
@@ -157,11 +159,6 @@ def search_with(*, principals: list[str], query: str, k: int, options: SearchOpt
             ):
                 dense[chunk_id] = similarity
                 document_of[chunk_id] = document_id
-    if pending is not None:
-        ranking = pending.result()
-    lexical = {hit.chunk_id: hit.score for hit in ranking.chunks}
-    for hit in ranking.chunks:
-        document_of.setdefault(hit.chunk_id, hit.document_id)
     documents = ranking.documents if options.document_weight > 0 else {}
     if options.fusion == "relative":
         fused = fuse_relative(
@@ -217,58 +214,6 @@ def _limit_torch_threads() -> None:
         import torch
 
         torch.set_num_threads(threads)
-
-
-def _lexical(
-    cursor: CursorWrapper,
-    *,
-    query: str,
-    principals: list[str],
-    limit: int,
-    options: SearchOptions,
-    share: float,
-) -> bm25.LexicalRanking:
-    if not options.use_lexical:
-        return bm25.LexicalRanking([], {})
-    return bm25.bm25_rank(
-        cursor,
-        query=query,
-        principals=principals,
-        limit=limit,
-        k1=options.k1,
-        b=options.b,
-        budget=options.bm25_max_candidates,
-        visible_share=share,
-    )
-
-
-def _apart(run: Callable[[CursorWrapper], bm25.LexicalRanking]) -> bm25.LexicalRanking:
-    """`run` on this thread's own connection, opened and closed as a request's is: a connection
-    past `CONN_MAX_AGE` (0 by default: after each use) or found broken is closed, and the next
-    use opens a new one."""
-    connection.close_if_unusable_or_obsolete()
-    try:
-        with connection.cursor() as cursor:
-            return run(cursor)
-    finally:
-        connection.close_if_unusable_or_obsolete()
-
-
-_lexical_executor: tuple[int, ThreadPoolExecutor] | None = None
-# Searches of one process that run BM25 at the same time; each such thread holds a connection.
-LEXICAL_THREADS = 2
-
-
-def _lexical_pool() -> ThreadPoolExecutor:
-    """Threads that run BM25 beside the dense query, each on its own database connection
-    (LEXICAL_THREADS per process; a forked worker starts its own)."""
-    global _lexical_executor
-    if _lexical_executor is None or _lexical_executor[0] != os.getpid():
-        _lexical_executor = (
-            os.getpid(),
-            ThreadPoolExecutor(max_workers=LEXICAL_THREADS, thread_name_prefix="bm25"),
-        )
-    return _lexical_executor[1]
 
 
 def fuse(
