@@ -77,3 +77,19 @@ def retrieved(user: Any, retriever: Any, question: str = QUESTION, *, scanned: b
     if scanned:
         drop_injected(state)
     return state
+
+
+def answered(user: Any, question: str, *, model: Any, retriever: Any) -> list[Any]:
+    """Every event of `answer_stream` for `question` asked in a new conversation."""
+    from assistant.pipeline import answer_stream, conversation_start
+
+    conversation = conversation_start(user=user, question=question)
+    return list(
+        answer_stream(
+            user=user,
+            conversation=conversation,
+            question=question,
+            chat_model=model,
+            retriever=retriever,
+        )
+    )
