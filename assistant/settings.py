@@ -243,6 +243,9 @@ try:
     _fusion = env.env_str("RETRIEVAL_FUSION", "relative").strip().lower()
     if _fusion not in {"relative", "rrf"}:
         raise ConfigError(f"RETRIEVAL_FUSION={_fusion!r} must be one of relative, rrf")
+    _query_runtime = env.env_str("RETRIEVAL_QUERY_RUNTIME", "onnx").strip().lower()
+    if _query_runtime not in {"onnx", "torch"}:
+        raise ConfigError(f"RETRIEVAL_QUERY_RUNTIME={_query_runtime!r} must be one of onnx, torch")
     RETRIEVAL = {
         # Empty means the packaged all-MiniLM-L6-v2; any sentence-transformers path or name works.
         "embedding_model": env.env_str("RETRIEVAL_EMBEDDING_MODEL", ""),
@@ -265,6 +268,8 @@ try:
         "bm25_b": env.env_float("RETRIEVAL_BM25_B", 0.4),
         "bm25_max_candidates": env.env_int("RETRIEVAL_BM25_MAX_CANDIDATES", 2000, minimum=0),
         "query_torch_threads": env.env_int("RETRIEVAL_QUERY_TORCH_THREADS", 1, minimum=0),
+        # What embeds a search query: the model exported to ONNX Runtime, or torch itself.
+        "query_runtime": _query_runtime,
         "fusion": _fusion,
         "dense_weight": env.env_float("RETRIEVAL_DENSE_WEIGHT", 1.0),
         "rrf_k": env.env_int("RETRIEVAL_RRF_K", 60, minimum=1),

@@ -39,6 +39,8 @@ class RetrievalConfig:
     # The second stage (retrieval.rerank): `off`, `default` (the shipped model) or a model folder.
     reranker: str = "off"
     rerank_candidates: int = 30
+    # What embeds a search query: `onnx` (retrieval.query_encoder, torch if it fails) or `torch`.
+    query_runtime: str = "onnx"
 
 
 @cache

@@ -3,17 +3,22 @@ by configuration. The model loads once per process, on first use, never at impor
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 from django.core.exceptions import ImproperlyConfigured
 
+from retrieval import query_encoder
 from retrieval.conf import config
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
     from transformers import PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
 
 
 def model_location() -> str:
@@ -66,8 +71,22 @@ def embed_texts(texts: list[str]) -> np.ndarray:
 
 
 def embed_query(text: str) -> np.ndarray:
-    """The unit-length embedding of one query."""
-    return embed_texts([text])[0]
+    """The unit-length embedding of one query (ONNX Runtime by default; see query_encoder)."""
+    return _query_embedder()(text)
+
+
+@cache
+def _query_embedder() -> Callable[[str], np.ndarray]:
+    """This process's query embedder: the ONNX graph of the model when it builds and agrees with
+    torch, else torch itself (the reason logged once)."""
+    if config().query_runtime == "onnx":
+        try:
+            return query_encoder.build(
+                model(), location=model_location(), threads=config().query_torch_threads
+            ).embed
+        except query_encoder.QueryEncoderError as error:
+            log.warning("search queries are embedded by torch: %s", error)
+    return lambda text: embed_texts([text])[0]
 
 
 def count_tokens(texts: list[str]) -> list[int]:
