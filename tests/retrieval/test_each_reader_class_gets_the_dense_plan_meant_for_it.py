@@ -57,6 +57,20 @@ def test_small_sets_scan_exactly_large_groups_use_their_index_and_everyone_the_f
     assert f"Index Scan using {hr_index}" in alice_plan
     assert "chunk_embedding_hnsw" not in alice_plan
 
+    # Even where reading the group's rows and sorting them looks cheaper to the planner (here a
+    # small table; at 100k chunks a row estimate ten times too low), the partial plan walks the
+    # group's index: its statement turns sorts off wherever an index can give the order.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = on")
+        cursor.execute("SET LOCAL enable_bitmapscan = on")
+        cursor.execute("SET LOCAL enable_sort = on")
+    method, alice_plan = plan(alice)
+    assert method == "partial"
+    assert f"Index Scan using {hr_index}" in alice_plan
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+
     method, everyone_plan = plan(everyone)
     assert method == "hnsw"
     assert "Index Scan using chunk_embedding_hnsw" in everyone_plan
