@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 
 from assistant import env
 from assistant.env import ConfigError
@@ -42,6 +43,24 @@ try:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
     SECURE_REFERRER_POLICY = "same-origin"
+    # Content-Security-Policy on every response: scripts, styles and requests from this origin
+    # only, so markup that slipped into a page (a document's text, a model's answer) cannot run.
+    # The pages load their scripts and styles from static files; a script Django or an app writes
+    # into a page carries the request's nonce (djangosaml2's POST-binding form does, and widens
+    # form-action to the identity provider for that response only).
+    CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            "default-src": [csp_constants.SELF],
+            "script-src": [csp_constants.SELF, csp_constants.NONCE],
+            "style-src": [csp_constants.SELF],
+            "img-src": [csp_constants.SELF, "data:"],
+            "connect-src": [csp_constants.SELF],
+            "object-src": [csp_constants.NONE],
+            "base-uri": [csp_constants.SELF],
+            "frame-ancestors": [csp_constants.NONE],
+            "form-action": [csp_constants.SELF],
+        }
+    }
     SESSION_COOKIE_HTTPONLY = True
     if PRODUCTION:
         SECURE_SSL_REDIRECT = env.env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
@@ -70,6 +89,7 @@ try:
         "assistant.identity",
         "retrieval",
         "axes",
+        "csp",
     ]
     MIDDLEWARE = [
         "django.middleware.security.SecurityMiddleware",
@@ -80,6 +100,7 @@ try:
         "django.contrib.auth.middleware.AuthenticationMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "csp.middleware.CSPMiddleware",
         # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
         "axes.middleware.AxesMiddleware",
     ]
