@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from bs4 import BeautifulSoup
 
-
 PAGES = ["/accounts/login/", "/", "/documents/", "/django-admin/", "/people/"]
 
 
