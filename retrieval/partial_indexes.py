@@ -37,7 +37,7 @@ PREFIX = "chunk_hnsw_p_"
 MIN_CHUNKS = 5_000
 MAX_SHARE = 0.5
 # The same graph parameters as the full index (retrieval.models.Chunk).
-HNSW_WITH = "m = 16, ef_construction = 64"
+HNSW_WITH = "m = 16, ef_construction = 128"
 _PRINCIPAL = re.compile(r"^(\*|[ug]:[0-9]+)$")
 
 

@@ -18,13 +18,14 @@ search at scale"). Every branch keeps the asker's filter `principals && %s` in i
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 
 from retrieval import bm25, partial_indexes, rerank
@@ -122,12 +123,17 @@ def search_with(*, principals: list[str], query: str, k: int, options: SearchOpt
     reranker = rerank.load(options.reranker)
     first_k = max(k, options.rerank_candidates) if reranker is not None else k
     limit = max(options.candidates, first_k)
-    # The query is embedded on another thread while PostgreSQL counts and runs BM25: torch and the
-    # database server each take a core instead of waiting for each other.
-    embedding: Future[np.ndarray] | None = (
-        _embedder().submit(embed_query, query) if options.use_dense else None
-    )
-    document_of: dict[int, int] = {}
+    # The query is embedded on another thread while PostgreSQL counts and runs BM25. Outside a
+    # transaction that thread then runs the dense query on a connection of its own, so BM25 and
+    # the dense query take the two cores at once; inside one (a caller's atomic block, a test), a
+    # second connection would not see the caller's rows, and the dense query follows BM25 here.
+    apart = options.use_dense and options.use_lexical and not connection.in_atomic_block
+    dense_rows: Future[list[tuple[int, int, float]]] | None = None
+    embedding: Future[np.ndarray] | None = None
+    if apart:
+        dense_rows = _embedder().submit(_dense_apart, query, principals, limit, options)
+    elif options.use_dense:
+        embedding = _embedder().submit(embed_query, query)
     with transaction.atomic(), connection.cursor() as cursor:
         visible, total = _visible_chunks(cursor, principals)
         ranking = (
@@ -144,21 +150,21 @@ def search_with(*, principals: list[str], query: str, k: int, options: SearchOpt
             if options.use_lexical
             else bm25.LexicalRanking([], {})
         )
-        lexical = {hit.chunk_id: hit.score for hit in ranking.chunks}
-        document_of.update((hit.chunk_id, hit.document_id) for hit in ranking.chunks)
-        dense: dict[int, float] = {}
-        if embedding is not None:
-            for chunk_id, document_id, similarity in _dense(
-                cursor,
-                embedding.result(),
-                principals,
-                limit,
-                options,
-                visible=visible,
-                total=total,
-            ):
-                dense[chunk_id] = similarity
-                document_of[chunk_id] = document_id
+        rows = (
+            _dense(
+                cursor, embedding.result(), principals, limit, options, visible=visible, total=total
+            )
+            if embedding is not None
+            else []
+        )
+    if dense_rows is not None:
+        rows = dense_rows.result()
+    lexical = {hit.chunk_id: hit.score for hit in ranking.chunks}
+    document_of = {hit.chunk_id: hit.document_id for hit in ranking.chunks}
+    dense: dict[int, float] = {}
+    for chunk_id, document_id, similarity in rows:
+        dense[chunk_id] = similarity
+        document_of[chunk_id] = document_id
     documents = ranking.documents if options.document_weight > 0 else {}
     if options.fusion == "relative":
         fused = fuse_relative(
@@ -204,6 +210,38 @@ def _embedder() -> ThreadPoolExecutor:
             ),
         )
     return _executor[1]
+
+
+def _dense_apart(
+    query: str, principals: list[str], limit: int, options: SearchOptions
+) -> list[tuple[int, int, float]]:
+    """The query embedded, then the dense query on the embedding thread's own connection.
+
+    That connection stays open between searches, one per process: opening one per search cost
+    about what running beside BM25 saves. A connection found broken is closed and opened again
+    once.
+    """
+    vector = embed_query(query)
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                visible, total = _visible_chunks(cursor, principals)
+                return _dense(
+                    cursor, vector, principals, limit, options, visible=visible, total=total
+                )
+        except (OperationalError, InterfaceError):
+            connection.close()
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def search_connection_close() -> None:
+    """Close the embedding thread's database connection, if this process opened one (before its
+    database is dropped, as the test suite does)."""
+    if _executor is not None and _executor[0] == os.getpid():
+        # `connection` resolves on the thread that reads it: the lambda reads it on that thread.
+        _executor[1].submit(lambda: connection.close()).result()
 
 
 def _limit_torch_threads() -> None:
@@ -301,6 +339,21 @@ class DenseStatement:
 FULL_INDEX_SHARE = 0.5
 
 
+# A graph's recall at a given ef_search falls as it grows: at 1M chunks ef_search 200 found 0.938 of
+# the exact top 10 and 800 found 0.994, where 200 found 0.995 at 100k (docs/BENCHMARKS.md, filtered
+# search at scale). The configured breadth holds per this many chunks of the index searched.
+EF_SEARCH_CHUNKS = 250_000
+# pgvector's largest hnsw.ef_search.
+EF_SEARCH_MAX = 1000
+
+
+def ef_search_for(configured: int, rows: int) -> int:
+    """hnsw.ef_search for an index of about `rows` chunks: `configured` per EF_SEARCH_CHUNKS of
+    them, never less than `configured` nor more than pgvector allows."""
+    scaled = math.ceil(configured * rows / EF_SEARCH_CHUNKS)
+    return min(EF_SEARCH_MAX, max(configured, scaled))
+
+
 def dense_statement(
     cursor: CursorWrapper,
     vector: np.ndarray,
@@ -323,10 +376,13 @@ def dense_statement(
     Every branch keeps the reader's own filter `principals && %s` in its WHERE.
     """
     literal = _vector_literal(vector)
-    iterative = [
-        "SET LOCAL hnsw.iterative_scan = relaxed_order",
-        f"SET LOCAL hnsw.ef_search = {int(options.ef_search)}",
-    ]
+
+    def iterative(rows: int) -> list[str]:
+        return [
+            "SET LOCAL hnsw.iterative_scan = relaxed_order",
+            f"SET LOCAL hnsw.ef_search = {ef_search_for(options.ef_search, rows)}",
+        ]
+
     exact = DenseStatement(
         "exact",
         [],
@@ -354,7 +410,7 @@ def dense_statement(
         # Iterative scans keep walking the graph until enough rows pass the principal filter.
         return DenseStatement(
             "hnsw",
-            iterative,
+            iterative(total),
             """
             WITH nearest AS MATERIALIZED (
                 SELECT id, document_id, embedding <=> %s::vector AS distance
@@ -417,7 +473,7 @@ def dense_statement(
     # (docs/BENCHMARKS.md, filtered search at scale). Sorts disabled, each branch that can be read
     # in distance order is; the rest branch and the merge still sort, as every plan of theirs must.
     return DenseStatement(
-        "partial", [*iterative, "SET LOCAL enable_sort = off"], sql, [*params, limit]
+        "partial", [*iterative(visible), "SET LOCAL enable_sort = off"], sql, [*params, limit]
     )
 
 

@@ -30,6 +30,17 @@ SHARED = ROOT.parent / "shared"
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _search_connection_closed_before_the_database_is_dropped(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """Search keeps one connection open on its embedding thread (retrieval.search); it must be
+    closed before the test database can be dropped."""
+    yield
+    from retrieval.search import search_connection_close
+
+    with django_db_blocker.unblock():
+        search_connection_close()
+
+
 @pytest.fixture
 def groups(db):  # type: ignore[no-untyped-def]
     from django.contrib.auth.models import Group
