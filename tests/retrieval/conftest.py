@@ -134,3 +134,14 @@ def docx(paragraphs: list[str]) -> bytes:
         archive.writestr("_rels/.rels", RELATIONSHIPS)
         archive.writestr("word/document.xml", xml)
     return buffer.getvalue()
+
+
+@pytest.fixture
+def fresh_query_encoder_cache(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """An empty cache folder for the ONNX query encoder, and no encoder built yet in this process."""
+    from retrieval import embedding
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    embedding._query_embedder.cache_clear()
+    yield tmp_path
+    embedding._query_embedder.cache_clear()

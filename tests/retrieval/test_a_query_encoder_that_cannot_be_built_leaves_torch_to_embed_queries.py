@@ -5,21 +5,12 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import pytest
 
 from retrieval import embedding, query_encoder
 
 
-@pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    embedding._query_embedder.cache_clear()
-    yield tmp_path
-    embedding._query_embedder.cache_clear()
-
-
 def test_an_export_that_fails_is_logged_once_and_torch_embeds_every_query(
-    fresh_cache, monkeypatch, caplog
+    fresh_query_encoder_cache, monkeypatch, caplog
 ):
     def broken_export(*args, **kwargs):
         raise RuntimeError("this model has an operator the exporter does not know")
@@ -42,7 +33,9 @@ def test_an_export_that_fails_is_logged_once_and_torch_embeds_every_query(
     )
 
 
-def test_a_graph_that_disagrees_with_torch_is_not_used(fresh_cache, monkeypatch, caplog):
+def test_a_graph_that_disagrees_with_torch_is_not_used(
+    fresh_query_encoder_cache, monkeypatch, caplog
+):
     # A graph whose embeddings are off (here: each one rotated by a place) fails the probes.
     real_embed = query_encoder.OnnxQueryEncoder.embed
 

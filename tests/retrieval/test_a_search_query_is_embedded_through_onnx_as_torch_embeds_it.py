@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from retrieval import embedding, query_encoder
 
@@ -16,16 +15,8 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture
-def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    embedding._query_embedder.cache_clear()
-    yield tmp_path
-    embedding._query_embedder.cache_clear()
-
-
 def test_a_query_embedded_through_onnx_matches_torch_and_the_graph_is_kept_for_the_next_process(
-    fresh_cache,
+    fresh_query_encoder_cache,
 ):
     vectors = [embedding.embed_query(text) for text in QUESTIONS]
 
@@ -36,4 +27,4 @@ def test_a_query_embedded_through_onnx_matches_torch_and_the_graph_is_kept_for_t
         assert vector.dtype == np.float32 and vector.shape == (384,)
         assert float(np.dot(vector, expected)) > 0.9999
     # Exported once into the cache folder, where the next process finds it.
-    assert len(list((fresh_cache / "retrieval-query-encoder").glob("*.onnx"))) == 1
+    assert len(list((fresh_query_encoder_cache / "retrieval-query-encoder").glob("*.onnx"))) == 1
