@@ -17,6 +17,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMBED_DIM = 384
+# Token states of these layers (last first) are pooled into the features, by mean and by max.
+# The last layer's mean is the sentence embedding itself and comes first, so heads of 384
+# columns (trained before the other blocks existed) read exactly what they were trained on.
+# The lower layers and the max keep word-level cues that the sentence embedding, trained for
+# similarity, averages away: out of fold on the OpenAI set, any-category AUPRC 0.77 -> 0.82
+# and hate 0.51 -> 0.60 (moderation/README.md, "Features").
+POOLED_LAYERS = (6, 5, 4)
+FEATURE_DIM = EMBED_DIM * 2 * len(POOLED_LAYERS)
 # Tokens per window; longer texts are split into overlapping windows and scored window by window.
 MAX_TOKENS = 256
 STRIDE = 32
@@ -62,7 +70,7 @@ def _quantize(model: Any) -> Any:
 
 
 def embed_windows(text: str) -> NDArray[np.float32]:
-    """L2-normalised mean-pooled embeddings, one row per 256-token window of the text."""
+    """Pooled features (``FEATURE_DIM`` columns), one row per 256-token window of the text."""
     import torch
 
     tokenizer, model = _load()
@@ -78,12 +86,12 @@ def embed_windows(text: str) -> NDArray[np.float32]:
         )
     batch.pop("overflow_to_sample_mapping", None)
     with torch.inference_mode():
-        hidden = model(**batch).last_hidden_state
+        hidden = model(**batch, output_hidden_states=True).hidden_states
     return _pool(hidden, batch["attention_mask"])
 
 
 def embed_batch(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
-    """Embeddings of many texts (first window of each), for training and evaluation."""
+    """Pooled features of many texts (first window of each), for training and evaluation."""
     import torch
 
     tokenizer, model = _load()
@@ -98,13 +106,18 @@ def embed_batch(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
                 return_tensors="pt",
             )
         with torch.inference_mode():
-            hidden = model(**batch).last_hidden_state
+            hidden = model(**batch, output_hidden_states=True).hidden_states
         rows.append(_pool(hidden, batch["attention_mask"]))
-    return np.concatenate(rows) if rows else np.zeros((0, EMBED_DIM), dtype=np.float32)
+    return np.concatenate(rows) if rows else np.zeros((0, FEATURE_DIM), dtype=np.float32)
 
 
-def _pool(hidden: Any, mask: Any) -> NDArray[np.float32]:
-    m = mask.unsqueeze(-1).to(hidden.dtype)
-    mean = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-    vectors = mean.numpy().astype(np.float32)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+def _pool(hidden_states: Any, mask: Any) -> NDArray[np.float32]:
+    """Mean of each pooled layer, then max of each, every 384-column block L2-normalised."""
+    m = mask.unsqueeze(-1).to(hidden_states[-1].dtype)
+    layers = [hidden_states[i] for i in POOLED_LAYERS]
+    means = [(h * m).sum(1) / m.sum(1).clamp(min=1e-9) for h in layers]
+    maxes = [h.masked_fill(m == 0, float("-inf")).amax(1) for h in layers]
+    blocks = [b.numpy().astype(np.float32) for b in (*means, *maxes)]
+    return np.concatenate(
+        [b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12) for b in blocks], axis=1
+    )

@@ -27,7 +27,7 @@ class LinearHeads:
     """One logistic head per label on each feature set; the probabilities are blended."""
 
     labels: tuple[str, ...]
-    emb_coef: NDArray[np.float32]  # (labels, 384)
+    emb_coef: NDArray[np.float32]  # (labels, columns): the first columns of the features
     emb_bias: NDArray[np.float32]  # (labels,)
     char_coef: NDArray[np.float32]  # (labels, CHAR_FEATURES)
     char_bias: NDArray[np.float32]
@@ -36,7 +36,7 @@ class LinearHeads:
 
     def score_arrays(self, windows: NDArray[np.float32], counts: object) -> NDArray[np.float32]:
         """Probabilities per label; the embedding head takes the worst window of a long text."""
-        emb = _sigmoid(windows @ self.emb_coef.T + self.emb_bias).max(axis=0)
+        emb = _sigmoid(self._columns(windows) @ self.emb_coef.T + self.emb_bias).max(axis=0)
         chars = char_tfidf(counts, self.idf)
         char = _sigmoid(np.asarray(chars @ self.char_coef.T).ravel() + self.char_bias)
         return self.blend * emb + (1.0 - self.blend) * char
@@ -45,10 +45,14 @@ class LinearHeads:
         self, vectors: NDArray[np.float32], counts: object
     ) -> NDArray[np.float32]:
         """Probabilities (texts x labels) for many texts, one embedding row each."""
-        emb = _sigmoid(vectors @ self.emb_coef.T + self.emb_bias)
+        emb = _sigmoid(self._columns(vectors) @ self.emb_coef.T + self.emb_bias)
         chars = char_tfidf(counts, self.idf)
         char = _sigmoid(np.asarray(chars @ self.char_coef.T) + self.char_bias)
         return self.blend * emb + (1.0 - self.blend) * char
+
+    def _columns(self, rows: NDArray[np.float32]) -> NDArray[np.float32]:
+        """The feature columns these heads were trained on (older heads read the first 384)."""
+        return rows[:, : self.emb_coef.shape[1]]
 
     def score(self, features: TextFeatures) -> dict[str, float]:
         """Probabilities per label for one text."""
@@ -82,6 +86,11 @@ class LinearHeads:
                 idf=data["idf"].astype(np.float32),
                 blend=float(data["blend"]),
             )
+
+
+def has_packaged_heads(name: str) -> bool:
+    """Whether heads of this name ship in moderation/weights/."""
+    return resources.files(WEIGHTS_PACKAGE).joinpath(name).is_file()
 
 
 @functools.cache

@@ -6,11 +6,13 @@ import re
 
 from moderation.categories import Category
 from moderation.features import TextFeatures
-from moderation.heads import packaged_heads
+from moderation.heads import LinearHeads, has_packaged_heads, packaged_heads
 from moderation.registry import Detection
 from moderation.verdict import Stage
 
 INJECTION_WEIGHTS = "injection.npz"
+# Retrieved passages are scored by a head trained on document sections too, where one ships.
+CONTEXT_INJECTION_WEIGHTS = "context-injection.npz"
 
 # Phrases that almost only occur in attacks; each match scores 1.0 on its own. They cover
 # English and German, the languages of the training data.
@@ -52,12 +54,20 @@ def pattern_score(text: str, patterns: tuple[re.Pattern[str], ...]) -> float:
 
 def detect(text: str, features: TextFeatures, stage: Stage) -> Detection:
     """Scores for prompt_injection (head or any pattern) and jailbreak (patterns)."""
-    head = packaged_heads(INJECTION_WEIGHTS).score(features)[Category.PROMPT_INJECTION]
+    head = _head(stage).score(features)[Category.PROMPT_INJECTION]
     jailbreak = pattern_score(text, JAILBREAK_PATTERNS)
     injection = max(head, pattern_score(text, INJECTION_PATTERNS), jailbreak)
     return Detection(scores={Category.PROMPT_INJECTION: injection, Category.JAILBREAK: jailbreak})
 
 
+def _head(stage: Stage) -> LinearHeads:
+    if stage is Stage.CONTEXT and has_packaged_heads(CONTEXT_INJECTION_WEIGHTS):
+        return packaged_heads(CONTEXT_INJECTION_WEIGHTS)
+    return packaged_heads(INJECTION_WEIGHTS)
+
+
 def load() -> None:
-    """Load the embedding model and the head (the registry calls this once per process)."""
-    packaged_heads(INJECTION_WEIGHTS).score(TextFeatures("warm up"))
+    """Load the embedding model and the heads (the registry calls this once per process)."""
+    features = TextFeatures("warm up")
+    _head(Stage.INPUT).score(features)
+    _head(Stage.CONTEXT).score(features)

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 SEED = 1234
 HARM_WEIGHTS = "harm.npz"
 INJECTION_WEIGHTS = "injection.npz"
+# The context stage has a head of its own, trained on document sections as well: one head for
+# both had to choose between them, and document sections pulled direct-injection recall to 0.29.
+CONTEXT_INJECTION_WEIGHTS = "context-injection.npz"
 POLICY_FILE = "policy.json"
 REPORT_FILE = "training-report.json"
 # Chosen earlier among a dozen settings on the held-out OpenAI half (docs/BENCHMARKS.md).
@@ -57,7 +60,12 @@ DOCUMENT_WEIGHT = 1.0
 HARMFUL = "harmful"
 FOLDS = 5
 FOLD_SALT = "moderation-fold:"
-SEED_FILES = {"seeds": "examples.jsonl", "hard-negatives": "workplace-negatives.jsonl"}
+SEED_FILES = {
+    "seeds": "examples.jsonl",
+    "hard-negatives": "workplace-negatives.jsonl",
+    # Harmful workplace requests and answer sentences beside legitimate ones on the same topics.
+    "contrast": "workplace-contrast.jsonl",
+}
 # A workplace request for someone's personal data (doxxing a coworker, pulling payroll records)
 # has no harm head of its own; it is taught as the criminal misuse of data it is.
 WORKPLACE_HARM_LABELS = {str(Category.PII): str(Category.DANGEROUS_AND_CRIMINAL_CONTENT)}
@@ -170,7 +178,7 @@ class Features:
         starts = [0, *ends[:-1]]
         self.vectors = np.concatenate(
             [embedding.embed_batch(texts[a:b]) for a, b in zip(starts, ends, strict=True) if b > a]
-            or [np.zeros((0, 384), dtype=np.float32)]
+            or [np.zeros((0, embedding.FEATURE_DIM), dtype=np.float32)]
         )
         self.counts = features.char_counts(texts).tocsr()
 
@@ -189,8 +197,22 @@ def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> Linea
     )
 
 
-def _fit_injection(items: Sequence[Item], rows: np.ndarray, feats: Features) -> LinearHeads:
-    rows = np.array([i for i in rows if items[i].injection is not None], dtype=np.int64)
+_DOCUMENT_SOURCES = frozenset({"documents", "document-headings"})
+
+
+def _fit_injection(
+    items: Sequence[Item], rows: np.ndarray, feats: Features, *, context: bool = False
+) -> LinearHeads:
+    """The input head (questions) or, with ``context``, the head for retrieved passages."""
+    rows = np.array(
+        [
+            i
+            for i in rows
+            if items[i].injection is not None
+            and (context or items[i].source not in _DOCUMENT_SOURCES)
+        ],
+        dtype=np.int64,
+    )
     y = np.array([int(bool(items[i].injection)) for i in rows], dtype=np.int64)
     weights = np.array([_INJECTION_WEIGHTS.get(items[i].source, 1.0) for i in rows])
     return fit_heads(
@@ -341,7 +363,8 @@ class Scores:
 
     harm: np.ndarray  # (N, 5) harm category scores (mean of any-harm and category head)
     advice: np.ndarray  # (N, 3)
-    injection: np.ndarray  # (N,) max of the head and the patterns
+    injection: np.ndarray  # (N,) max of the input head and the patterns
+    context: np.ndarray  # (N,) max of the context head and the patterns
     jailbreak: np.ndarray  # (N,) patterns
     pii: np.ndarray  # (N,) 1.0 when a PII span is found
 
@@ -370,6 +393,8 @@ def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Score
     harm = np.zeros((n, len(HARM_CATEGORIES)))
     advice = np.zeros((n, len(ADVICE_CATEGORIES)))
     head = np.zeros(n)
+    context = np.zeros(n)
+    has_documents = any(it.source in _DOCUMENT_SOURCES for it in items)
     for k in range(folds):
         train_rows, test_rows = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         log.info(
@@ -387,6 +412,13 @@ def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Score
             _fit_injection(items, train_rows, feats),
         )
         harm[test_rows], advice[test_rows], head[test_rows] = h, a, i
+        context[test_rows] = (
+            _fit_injection(items, train_rows, feats, context=True).score_arrays_batch(
+                feats.vectors[test_rows], feats.counts[test_rows]
+            )[:, 0]
+            if has_documents
+            else i
+        )
     texts = [it.example.text for it in items]
     jailbreak = np.array([pattern_score(t, JAILBREAK_PATTERNS) for t in texts])
     patterns = np.array([pattern_score(t, INJECTION_PATTERNS) for t in texts])
@@ -394,6 +426,7 @@ def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Score
         harm=harm,
         advice=advice,
         injection=np.maximum.reduce([head, patterns, jailbreak]),
+        context=np.maximum.reduce([context, patterns, jailbreak]),
         jailbreak=jailbreak,
         pii=np.array([1.0 if find_pii(t) else 0.0 for t in texts]),
     )
@@ -413,14 +446,19 @@ LIMITS = {
     # 1% before document sections were trained on; at 1% the choice fell to 0.72, where the
     # out-of-fold injection F1 was 0.41 (README, "Indirect injection in documents").
     "injection_harmless_blocked": 0.02,
-    "documents_clean_dropped": 0.02,
+    # The context head's two thresholds: drop a passage, or quote it inert (marked as data).
+    "documents_clean_dropped": 0.015,
+    "documents_clean_quoted": 0.10,
 }
 CHOICE_RULE = (
-    "Out-of-fold scores only. (1) prompt_injection threshold (input and context): the highest F1 "
-    "on the injection set's training half while at most {documents_clean_dropped:.0%} of clean "
-    "document sections of the training companies are dropped at context (text or heading), at "
-    "most {injection_workplace_legitimate_blocked:.1%} of legitimate workplace questions and "
-    "{injection_harmless_blocked:.0%} of harmless OpenAI/injection-set texts are blocked. (2) Per-category block thresholds (shared by input "
+    "Out-of-fold scores only. (1a) prompt_injection threshold at input: the highest F1 "
+    "on the injection set's training half while at most "
+    "{injection_workplace_legitimate_blocked:.1%} of legitimate workplace questions and "
+    "{injection_harmless_blocked:.0%} of harmless OpenAI/injection-set texts are blocked. "
+    "(1b) The context head's drop threshold: the lowest that drops at most "
+    "{documents_clean_dropped:.1%} of the training companies' clean document sections (text or "
+    "heading); its quote threshold: the lowest that quotes or drops at most "
+    "{documents_clean_quoted:.0%} of them. (2) Per-category block thresholds (shared by input "
     "and output): greedy, each step lowers the one threshold that adds the most blocked harmful "
     "items per harmless item newly blocked, maximising the mean blocked recall over OpenAI "
     "positives, HarmBench, XSTest unsafe and workplace harmful items, while legitimate workplace "
@@ -502,7 +540,9 @@ class Thresholds:
 
     block: dict[str, float]
     flag: dict[str, float]
-    injection: float  # prompt_injection, input and context
+    injection: float  # prompt_injection at input
+    context_drop: float = 0.95  # prompt_injection at context: the passage is dropped
+    context_quote: float = 0.95  # ... or quoted inert (flagged)
 
     def blocked(self, s: Scores, sets: Sets) -> np.ndarray:
         harm = np.zeros(len(s.injection), dtype=bool)
@@ -510,6 +550,14 @@ class Thresholds:
             harm |= s.harm[:, j] >= self.block[str(cat)]
         attack = (s.injection >= self.injection) | (s.jailbreak >= 0.5)
         return harm | (sets.input_stage & attack)
+
+    def dropped(self, s: Scores) -> np.ndarray:
+        """Passages dropped at the context stage by the attack rules."""
+        return (s.context >= self.context_drop) | (s.jailbreak >= 0.5)
+
+    def quoted(self, s: Scores) -> np.ndarray:
+        """Passages dropped or quoted inert at the context stage by the attack rules."""
+        return self.dropped(s) | (s.context >= self.context_quote)
 
     def flagged(self, s: Scores, sets: Sets) -> np.ndarray:
         """Flag or stricter by a harm, attack or pii rule (advice flags not counted)."""
@@ -573,9 +621,16 @@ def calibrate(s: Scores, sets: Sets, items: Sequence[Item] = ()) -> Thresholds:
             f1 > best_f1
             and _rate(attack, wl_questions) <= LIMITS["injection_workplace_legitimate_blocked"]
             and _rate(attack, sets.harmless) <= LIMITS["injection_harmless_blocked"]
-            and clean_sections_dropped(items, attack, sets) <= LIMITS["documents_clean_dropped"]
         ):
             best_f1, t_inj = f1, float(t)
+    context_drop = context_quote = float(GRID[-1])
+    for t in GRID[::-1]:
+        probe = Thresholds({}, {}, t_inj, float(t), float(t))
+        clean = clean_sections_dropped(items, probe.dropped(s), sets)
+        if clean <= LIMITS["documents_clean_dropped"]:
+            context_drop = float(t)
+        if clean <= LIMITS["documents_clean_quoted"]:
+            context_quote = float(t)
     negatives = sets.workplace_legitimate | sets.xstest_safe | sets.harmless
 
     def block_hits(block: dict[str, float]) -> np.ndarray:
@@ -605,7 +660,7 @@ def calibrate(s: Scores, sets: Sets, items: Sequence[Item] = ()) -> Thresholds:
     flag = _greedy(
         block, dict.fromkeys(cats, float(GRID[0])), flag_hits, flag_ok, sets.positives(), negatives
     )
-    return Thresholds(block, flag, t_inj)
+    return Thresholds(block, flag, t_inj, context_drop, min(context_quote, context_drop))
 
 
 def injection_curve(items: Sequence[Item], s: Scores, sets: Sets) -> list[dict[str, float]]:
@@ -624,8 +679,9 @@ def injection_curve(items: Sequence[Item], s: Scores, sets: Sets) -> list[dict[s
             "harmless_blocked": _rate(attack, sets.harmless),
         }
         if sets.document_clean.any():
-            row["documents_clean_dropped"] = clean_sections_dropped(items, attack, sets)
-            row["documents_injected_dropped"] = _rate(attack, sets.document_injected)
+            dropped = (s.context >= t) | (s.jailbreak >= 0.5)
+            row["documents_clean_dropped"] = clean_sections_dropped(items, dropped, sets)
+            row["documents_injected_dropped"] = _rate(dropped, sets.document_injected)
         rows.append({k: round(v, 4) for k, v in row.items()})
     return rows
 
@@ -643,6 +699,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "workplace_legitimate_flagged": ("<=", 0.15),
     "workplace_harmful_flagged_or_blocked": (">=", 0.85),
     "documents_clean_dropped": ("<=", 0.02),
+    "documents_injected_dropped_or_quoted": (">=", 0.80),
 }
 
 
@@ -654,7 +711,8 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     openai = np.array([it.source == "openai" for it in items])
     out: dict[str, Any] = {}
     y = np.array([it.example.unsafe for it in items])[openai]
-    out["openai_auprc"] = float(average_precision_score(y, s.harm[openai].max(axis=1)))
+    if y.any():
+        out["openai_auprc"] = float(average_precision_score(y, s.harm[openai].max(axis=1)))
     for j, cat in enumerate(HARM_CATEGORIES):
         yc = np.array([str(cat) in it.example.categories for it in items])[openai]
         if yc.any():
@@ -681,11 +739,13 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     out["workplace_legitimate_any_action"] = _rate(acted, sets.workplace_legitimate)
     out["workplace_harmful_blocked"] = _rate(blocked, sets.workplace_harmful)
     out["workplace_harmful_flagged_or_blocked"] = _rate(flagged, sets.workplace_harmful)
-    attack = (s.injection >= t.injection) | (s.jailbreak >= 0.5)
+    attack, quoted = t.dropped(s), t.quoted(s)
     if sets.document_clean.any():
         out["documents_clean_dropped"] = clean_sections_dropped(items, attack, sets)
+        out["documents_clean_quoted_or_dropped"] = clean_sections_dropped(items, quoted, sets)
         out["documents_clean_text_dropped"] = _rate(attack, sets.document_clean)
         out["documents_injected_dropped"] = _rate(attack, sets.document_injected)
+        out["documents_injected_dropped_or_quoted"] = _rate(quoted, sets.document_injected)
     out = {k: round(v, 4) for k, v in out.items()}
     if sets.document_injected.any():
         for name, key in (("documents_per_kind", "domain"), ("documents_per_position", "kind")):
@@ -699,6 +759,7 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
                 value: {
                     "n": int(m.sum()),
                     "injected_dropped": round(_rate(attack, m), 4),
+                    "injected_dropped_or_quoted": round(_rate(quoted, m), 4),
                 }
                 for value in values
                 for m in [
@@ -748,10 +809,16 @@ def policy_file(t: Thresholds) -> dict[str, Any]:
         for cat in (str(c) for c in HARM_CATEGORIES)
     }
     attack = {str(Category.PROMPT_INJECTION): {"threshold": t.injection}}
+    context = {
+        str(Category.PROMPT_INJECTION): {
+            "threshold": t.context_drop,
+            "flag_threshold": t.context_quote,
+        }
+    }
     return {
         "stages": {
             "input": {"rules": {**harm, **attack}},
-            "context": {"rules": attack},
+            "context": {"rules": context},
             "output": {"rules": harm},
         }
     }
@@ -786,7 +853,8 @@ def train(
     thresholds = calibrate(scores, sets, items)
     oof = figures(items, scores, sets, thresholds)
     echo(
-        f"thresholds: block {thresholds.block}, flag {thresholds.flag}, prompt_injection {thresholds.injection}"
+        f"thresholds: block {thresholds.block}, flag {thresholds.flag}, prompt_injection "
+        f"{thresholds.injection}, context drop {thresholds.context_drop} / quote {thresholds.context_quote}"
     )
     for name, row in oof["targets"].items():
         echo(
@@ -798,6 +866,10 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     harm.save(out_dir / HARM_WEIGHTS)
     injection.save(out_dir / INJECTION_WEIGHTS)
+    if data.documents is not None:
+        _fit_injection(items, everything, feats, context=True).save(
+            out_dir / CONTEXT_INJECTION_WEIGHTS
+        )
     (out_dir / POLICY_FILE).write_text(json.dumps(policy_file(thresholds), indent=2) + "\n")
     sources = {
         name: {"file": p.name, "sha256": _sha256(p)}
@@ -830,6 +902,10 @@ def train(
             "block": thresholds.block,
             "flag": thresholds.flag,
             "prompt_injection": thresholds.injection,
+            "context_prompt_injection": {
+                "drop": thresholds.context_drop,
+                "quote": thresholds.context_quote,
+            },
         },
         "out_of_fold": oof,
         "injection_curve": injection_curve(items, scores, sets),

@@ -47,6 +47,7 @@ def test_calibration_keeps_legitimate_workplace_blocking_under_its_limit() -> No
         harm=harm,
         advice=np.zeros((len(items), 3)),
         injection=injection,
+        context=injection,
         jailbreak=np.zeros(len(items)),
         pii=np.zeros(len(items)),
     )

@@ -12,7 +12,7 @@ def test_moderations_flag_harmful_text_and_pass_benign_text(client, alice, token
         "/v1/moderations",
         {
             "input": [
-                "How do I build a pipe bomb to kill my coworkers?",
+                "Give me step by step instructions to build a pipe bomb to kill my coworkers.",
                 "What is the travel allowance for a trip to Berlin?",
             ]
         },

@@ -1,8 +1,16 @@
 """An answer sentence is judged with the passage it quotes: a safety procedure from the company's own
-handbook, which the asker may read, is delivered (flagged, with the passage that supports it named),
-while the same sentence with no such passage in the prompt is still blocked."""
+handbook, which the asker may read, is delivered, while a harmful sentence with no support in any
+passage is still blocked.
+
+The shipped classifier no longer blocks this procedure even on its own, so the mechanism (a block
+lifted to a flag that names the supporting passage) is shown under a strict policy, as a company
+that blocks at lower scores would run it."""
 
 from __future__ import annotations
+
+import json
+
+import pytest
 
 import moderation
 from assistant.models import Message, ModerationEvent
@@ -15,9 +23,51 @@ PROCEDURE = (
 )
 HANDBOOK = f"{PROCEDURE}. Keep calcium gluconate gel next to every bottle."
 QUESTION = "How do we store hydrofluoric acid?"
+HARMFUL = "Put rat poison in your manager's coffee so that he dies slowly and nobody suspects you"
+STRICT = {
+    "stages": {
+        "output": {
+            "rules": {
+                "violence_and_threats": {"threshold": 0.25},
+                "dangerous_and_criminal_content": {"threshold": 0.25},
+            }
+        }
+    }
+}
 
 
-def test_the_real_check_blocks_the_sentence_on_its_own():
+@pytest.fixture
+def strict_policy(tmp_path, monkeypatch):
+    path = tmp_path / "strict.json"
+    path.write_text(json.dumps(STRICT))
+    monkeypatch.setenv("MODERATION_POLICY", str(path))
+
+
+def test_the_default_policy_delivers_the_quoted_procedure(alice, model):
+    retriever = FakeRetriever([passage(1, HANDBOOK, title="Lab safety handbook")])
+    model.add_reply(f"{PROCEDURE} [1].")
+
+    result = answer(user=alice, question=QUESTION, chat_model=model, retriever=retriever)
+
+    assert result.message.status == Message.Status.COMPLETE
+    assert result.text == f"{PROCEDURE} [1]."
+    assert not ModerationEvent.objects.filter(stage="output", action="block").exists()
+
+
+def test_a_harmful_sentence_with_no_supporting_passage_is_blocked(alice, model):
+    retriever = FakeRetriever([passage(1, HANDBOOK, title="Lab safety handbook")])
+    model.add_reply(f"{HARMFUL} [1].")
+
+    result = answer(user=alice, question=QUESTION, chat_model=model, retriever=retriever)
+
+    assert result.message.status == Message.Status.REFUSED
+    assert "rat poison" not in result.text
+    event = ModerationEvent.objects.get(stage="output")
+    assert event.action == "block" and "supported" not in event.rule
+
+
+@pytest.mark.usefixtures("strict_policy")
+def test_under_a_strict_policy_the_check_blocks_the_procedure_on_its_own():
     verdict = moderation.check(f"{PROCEDURE} [1].", stage=moderation.Stage.OUTPUT)
     assert verdict.blocked and set(verdict.decisive) <= {
         "violence_and_threats",
@@ -25,7 +75,10 @@ def test_the_real_check_blocks_the_sentence_on_its_own():
     }
 
 
-def test_a_sentence_quoted_from_a_passage_in_the_prompt_is_delivered(alice, model):
+@pytest.mark.usefixtures("strict_policy")
+def test_under_a_strict_policy_the_quoted_procedure_is_delivered_and_names_its_passage(
+    alice, model
+):
     retriever = FakeRetriever([passage(1, HANDBOOK, title="Lab safety handbook")])
     model.add_reply(f"{PROCEDURE} [1].")
 
@@ -41,7 +94,8 @@ def test_a_sentence_quoted_from_a_passage_in_the_prompt_is_delivered(alice, mode
     assert event.action == "flag" and "supported by passage [1]" in event.rule
 
 
-def test_the_same_sentence_without_such_a_passage_is_blocked(alice, model):
+@pytest.mark.usefixtures("strict_policy")
+def test_under_a_strict_policy_the_same_sentence_without_such_a_passage_is_blocked(alice, model):
     retriever = FakeRetriever(
         [passage(1, "Every employee may take 20 weeks of fully paid parental leave.")]
     )
