@@ -21,7 +21,7 @@ EMBED_DIM = 384
 # The last layer's mean is the sentence embedding itself and comes first, so heads of 384
 # columns (trained before the other blocks existed) read exactly what they were trained on.
 # The lower layers and the max keep word-level cues that the sentence embedding, trained for
-# similarity, averages away: out of fold on the OpenAI set, any-category AUPRC 0.77 -> 0.82
+# similarity, averages away: out of fold on the OpenAI set, any-category AUPRC 0.77 -> 0.79
 # and hate 0.51 -> 0.60 (moderation/README.md, "Features").
 POOLED_LAYERS = (6, 5, 4)
 FEATURE_DIM = EMBED_DIM * 2 * len(POOLED_LAYERS)
