@@ -88,8 +88,9 @@ class LinearHeads:
             )
 
 
+@functools.cache
 def has_packaged_heads(name: str) -> bool:
-    """Whether heads of this name ship in moderation/weights/."""
+    """Whether heads of this name ship in moderation/weights/ (looked up once per process)."""
     return resources.files(WEIGHTS_PACKAGE).joinpath(name).is_file()
 
 
