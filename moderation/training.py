@@ -168,18 +168,9 @@ def _harm_targets(labels: Sequence[frozenset[str]]) -> dict[str, np.ndarray]:
 class Features:
     """Embeddings and character counts of every training text, computed once."""
 
-    def __init__(self, texts: list[str], *, parts: Sequence[int] = ()) -> None:
-        # The int8 embedding quantises activations per batch, so a text's vector depends a
-        # little on its batch-mates: each part (ends given by ``parts``) is embedded on its own,
-        # so adding document items leaves the vectors of the other items, and the harm head,
-        # exactly as they were.
+    def __init__(self, texts: list[str]) -> None:
         self.texts = texts
-        ends = [*[p for p in parts if 0 < p < len(texts)], len(texts)]
-        starts = [0, *ends[:-1]]
-        self.vectors = np.concatenate(
-            [embedding.embed_batch(texts[a:b]) for a, b in zip(starts, ends, strict=True) if b > a]
-            or [np.zeros((0, embedding.FEATURE_DIM), dtype=np.float32)]
-        )
+        self.vectors = embedding.embed_batch(texts)
         self.counts = features.char_counts(texts).tocsr()
 
 
@@ -303,7 +294,7 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
             labels = frozenset({guessed[ex.text]}) if ex.unsafe else frozenset()
             items.append(Item(ex, "xstest", ex.text, labels, False))
     if data.documents is not None:
-        # Last, so every item before them keeps its place (see ``Features``).
+        # Last, after the XSTest labels are guessed from everything else.
         add("documents", document_items(data.documents))
     counts: dict[str, int] = {}
     for it in items:
@@ -846,8 +837,12 @@ def train(
     np.random.seed(SEED)
     items, counts = collect(data, limit=limit)
     echo(f"{len(items)} training items: {counts}")
-    first_document = next((i for i, it in enumerate(items) if it.source == "documents"), len(items))
-    feats = Features([it.example.text for it in items], parts=[first_document])
+    if embedding.runtime() != "onnx-int8":
+        raise RuntimeError(
+            "training needs the ONNX encoder that checks use (moderation/encoder.py); "
+            f"this process computes features with {embedding.runtime()}: see the warning above"
+        )
+    feats = Features([it.example.text for it in items])
     scores = out_of_fold(items, feats, folds)
     sets = Sets.of(items)
     thresholds = calibrate(scores, sets, items)
