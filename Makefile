@@ -58,8 +58,11 @@ run: install
 	$(PY) -m assistant.devstack
 
 # The suite gets its own PostgreSQL and Redis under var/test, so it never touches a running `make run`.
+# It runs in TEST_PROCESSES pytest-xdist processes (each its own test database, Redis database,
+# Celery worker and demo-model port); the slow tests start first, so none is left for the end.
+TEST_PROCESSES ?= 2
 test: install browser compiler xmlsec
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_PROCESSES) --dist worksteal $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -43,8 +43,14 @@ def check_redis() -> None:
 
 
 def check_worker() -> None:
-    """At least one Celery worker answers a broadcast ping."""
-    if not celery_app.control.ping(timeout=1.0):
+    """At least one Celery worker answers a broadcast ping.
+
+    The ping goes over a connection of its own: a pooled one left idle for minutes after other
+    control calls can be dropped by kombu as stale while the answer is on its way, and the page then
+    said "no worker answered" of a worker that had answered."""
+    with celery_app.connection_for_write() as connection:
+        answered = celery_app.control.ping(timeout=1.0, connection=connection)
+    if not answered:
         raise ComponentDown("no worker answered")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -159,7 +160,18 @@ def build_demo(out: Path = DEFAULT_OUT, *, force: bool = False) -> BuildResult:
     out = Path(out)
     if not force and is_built(out):
         return BuildResult(out, built=False, seconds=time.perf_counter() - start)
+    # Processes that start together (`make run`, the suite's parallel processes) build it once: the
+    # others wait for the lock and then find it built, instead of replacing it under a reader.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with (out.parent / f"{out.name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not force and is_built(out):
+            return BuildResult(out, built=False, seconds=time.perf_counter() - start)
+        _build(out)
+    return BuildResult(out, built=True, seconds=time.perf_counter() - start)
 
+
+def _build(out: Path) -> None:
     dense, tokenizer = load_dense()
     moe = upcycle(dense)
     # Write beside the target and rename at the end, so an interrupted build never looks complete.
@@ -181,4 +193,3 @@ def build_demo(out: Path = DEFAULT_OUT, *, force: bool = False) -> BuildResult:
     if out.exists():
         shutil.rmtree(out)
     tmp.rename(out)
-    return BuildResult(out, built=True, seconds=time.perf_counter() - start)

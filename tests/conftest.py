@@ -242,3 +242,9 @@ def web_server(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator
 # Extra environment for the `web_server` process; session fixtures that must run first (for
 # example one that starts a fake Slack API) may add to it before `web_server` starts.
 WEB_SERVER_ENV: dict[str, str] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests first: with `make test`'s parallel processes they start while the quick ones
+    run beside them, instead of one of them running alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -18,6 +18,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("RETRIEVAL_MAX_FILE_BYTES", str(4 * 1024 * 1024))
 os.environ.setdefault("RETRIEVAL_MAX_UNCOMPRESSED_BYTES", str(32 * 1024 * 1024))
 
+# Under pytest-xdist each worker process is a run of its own (database, Redis database, demo-model
+# port); the processes it starts inherit what it chose, so they do not choose again.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _XDIST_WORKER and os.environ.get("ASSISTANT_TEST_WORKER") != _XDIST_WORKER:
+    os.environ["ASSISTANT_TEST_WORKER"] = _XDIST_WORKER
+    os.environ["ASSISTANT_TEST_RUN"] = str(
+        int(os.environ.get("ASSISTANT_TEST_RUN", os.getpid())) + 1 + int(_XDIST_WORKER[2:])
+    )
+    os.environ.pop("INFERENCE_URL", None)
+
 if "INFERENCE_URL" not in os.environ:
     # Every process of a test run (this one, the worker, the web server) reaches the demo model on
     # this port once a test starts it with the `model_server` fixture.
@@ -25,7 +35,7 @@ if "INFERENCE_URL" not in os.environ:
         _sock.bind(("127.0.0.1", 0))
         os.environ["INFERENCE_URL"] = f"http://127.0.0.1:{_sock.getsockname()[1]}"
 
-from assistant.settings import *  # noqa: F403
+from assistant.settings import *  # noqa: E402, F403
 
 # Test runs started side by side (several terminals, CI retries) each get their own database and
 # Redis database, so one run's worker never executes another run's tasks.
