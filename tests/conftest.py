@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -35,10 +36,27 @@ def _search_connection_closed_before_the_database_is_dropped(django_db_setup, dj
     """Search keeps one connection open on its embedding thread (retrieval.search); it must be
     closed before the test database can be dropped."""
     yield
+    from django.db import connection
+
     from retrieval.search import search_connection_close
 
     with django_db_blocker.unblock():
         search_connection_close()
+        # A session some child process still holds would keep the test database from being
+        # dropped (and each run would leave one behind under var/test): end it, and say whose it
+        # was, so that a leak stays visible.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, application_name, state, left(query, 80) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            others = cursor.fetchall()
+            for pid, *_ in others:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        if others:
+            warnings.warn(
+                f"sessions still open on the test database, ended: {others}", stacklevel=1
+            )
 
 
 @pytest.fixture
