@@ -305,14 +305,16 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
 def document_items(corpus: Path) -> list[Item]:
     """Sections of the training companies, clean and injected, and their headings (clean).
 
-    All three of a section share its id as fold group, so no fold sees the section it scores.
+    Their fold group is their company (see `folds_of`): the context head is scored out of fold on
+    a company it was not trained on, as it will be used. The section's id stays on the example, so
+    a clean section and its heading still count as one section.
     """
     from moderation import injected_documents
 
     injection = str(Category.PROMPT_INJECTION)
     out: list[Item] = []
     for doc in injected_documents.training_examples(corpus):
-        group = doc.group
+        group, company = doc.group, doc.section.company
         ex = Example(
             doc.text,
             frozenset({injection}) if doc.injected else frozenset(),
@@ -321,10 +323,10 @@ def document_items(corpus: Path) -> list[Item]:
             domain=doc.kind,
             group=group,
         )
-        out.append(Item(ex, "documents", group, None, doc.injected))
+        out.append(Item(ex, "documents", company, None, doc.injected))
         if not doc.injected:
             heading = Example(doc.section.heading, kind="heading", group=group)
-            out.append(Item(heading, "document-headings", group, None, False))
+            out.append(Item(heading, "document-headings", company, None, False))
     return out
 
 
@@ -346,6 +348,24 @@ def fold_of(group: str, folds: int = FOLDS) -> int:
     """The fold of a group: a salted hash, so the assignment is stable and needs no shuffle."""
     digest = hashlib.sha256((FOLD_SALT + group).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") % folds
+
+
+def folds_of(items: Sequence[Item], folds: int = FOLDS) -> np.ndarray:
+    """Each item's fold: `fold_of` its group, except document sections, whose companies are spread
+    over the folds in name order (one company per fold while there are enough folds), so that no
+    two companies can share a fold by chance and each is scored by a head that never saw it.
+
+    Sections of one company share its boilerplate (help blocks, contact lines, how-to steps): with
+    sections spread over the folds, a head was scored on the siblings of what it was trained on.
+    """
+    companies = sorted({it.group for it in items if it.source in _DOCUMENT_SOURCES})
+    spread = {c: i * folds // len(companies) for i, c in enumerate(companies)}
+    return np.array(
+        [
+            spread[it.group] if it.source in _DOCUMENT_SOURCES else fold_of(it.group, folds)
+            for it in items
+        ]
+    )
 
 
 @dataclass
@@ -380,7 +400,7 @@ def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Score
     from moderation.pii import find_pii
 
     n = len(items)
-    fold = np.array([fold_of(it.group, folds) for it in items])
+    fold = folds_of(items, folds)
     harm = np.zeros((n, len(HARM_CATEGORIES)))
     advice = np.zeros((n, len(ADVICE_CATEGORIES)))
     head = np.zeros(n)
@@ -520,8 +540,9 @@ def clean_sections_dropped(items: Sequence[Item], attack: np.ndarray, sets: Sets
     """Share of clean sections whose text or heading the attack rule drops at context."""
     dropped: dict[str, bool] = {}
     for i in np.flatnonzero(sets.document_clean | sets.document_heading):
-        group = items[int(i)].group
-        dropped[group] = dropped.get(group, False) or bool(attack[i])
+        item = items[int(i)]
+        section = item.example.group or item.group  # a section's text and heading count as one
+        dropped[section] = dropped.get(section, False) or bool(attack[i])
     return float(np.mean(list(dropped.values()))) if dropped else 0.0
 
 
@@ -881,7 +902,11 @@ def train(
             f"held out when sha256({datasets.SPLIT_SALT!r} + text)[0] is odd; a workplace item "
             "by its English id instead of its text, so translations follow their original"
         ),
-        "folds": f"{folds} folds, fold = int(sha256({FOLD_SALT!r} + group)[:4]) % {folds}",
+        "folds": (
+            f"{folds} folds, fold = int(sha256({FOLD_SALT!r} + group)[:4]) % {folds}; document "
+            f"sections by company instead, the i-th company (by name) in fold i * {folds} // "
+            "companies, so the context head is scored on a company it was not trained on"
+        ),
         "limit_per_source": limit,
         "examples": counts,
         "hyperparameters": {
