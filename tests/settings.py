@@ -19,12 +19,14 @@ os.environ.setdefault("RETRIEVAL_MAX_FILE_BYTES", str(4 * 1024 * 1024))
 os.environ.setdefault("RETRIEVAL_MAX_UNCOMPRESSED_BYTES", str(32 * 1024 * 1024))
 
 # Under pytest-xdist each worker process is a run of its own (database, Redis database, demo-model
-# port); the processes it starts inherit what it chose, so they do not choose again.
+# port); the processes it starts inherit what it chose, so they do not choose again. The run ids of
+# one session's workers are consecutive from their common parent's pid, so their Redis databases
+# (below: 1 + run % 15) differ for up to 15 workers.
 _XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _XDIST_WORKER and os.environ.get("ASSISTANT_TEST_WORKER") != _XDIST_WORKER:
     os.environ["ASSISTANT_TEST_WORKER"] = _XDIST_WORKER
     os.environ["ASSISTANT_TEST_RUN"] = str(
-        int(os.environ.get("ASSISTANT_TEST_RUN", os.getpid())) + 1 + int(_XDIST_WORKER[2:])
+        int(os.environ.get("ASSISTANT_TEST_RUN", os.getppid())) + 1 + int(_XDIST_WORKER[2:])
     )
     os.environ.pop("INFERENCE_URL", None)
 
