@@ -25,6 +25,9 @@ from retrieval.models import Document
 from retrieval.search import SearchOptions, search_with
 from retrieval.services import DuplicateDocument, document_create, document_set_access
 
+# How much of each passage's text `evaluate_ranking(details=...)` writes.
+DETAIL_TEXT_CHARS = 400
+
 
 @dataclass(frozen=True)
 class Question:
@@ -146,6 +149,7 @@ def evaluate_ranking(
     limit: int = 0,
     reranker: str = "default",
     progress: Callable[[str], None] = print,
+    details: Path | None = None,
 ) -> dict[str, Any]:
     """Retrieval alone, no model: where the first supporting file ranks for each question.
 
@@ -153,7 +157,9 @@ def evaluate_ranking(
     `evaluate_answers` does. hit@1 is the share whose top passage comes from a supporting file
     (what the answer's citations mostly follow); hit@5 counts the top five passages. Figures are
     given for the first stage alone and, unless `reranker` is off, with the second stage too, in
-    the same run (overall and per company).
+    the same run (overall and per company). `details` receives one JSON line per question: its
+    supporting files and, per stage, the top five passages (file names, title, location, the start
+    of the text, whether the passage is from a supporting file), for reading the misses.
     """
     from retrieval.rerank import check_setting
 
@@ -165,6 +171,7 @@ def evaluate_ranking(
     stages = {"first_stage": "off"} | ({"reranked": spec} if spec != "off" else {})
     ranks: dict[str, list[int | None]] = {stage: [] for stage in stages}
     latency: dict[str, list[float]] = {stage: [] for stage in stages}
+    lines: list[dict[str, Any]] = []
     for question in questions:
         supporting = {stem(name) for name in question.supporting}
         for stage, setting in stages.items():
@@ -180,6 +187,30 @@ def evaluate_ranking(
                 if names.get(p.document_id, set()) & supporting
             ]
             ranks[stage].append(found[0] if found else None)
+            if details is not None:
+                if stage == "first_stage":
+                    lines.append(
+                        {
+                            "company": question.company,
+                            "question": question.text,
+                            # File names as matched: stems, case and spacing folded.
+                            "supporting": sorted(supporting),
+                        }
+                    )
+                lines[-1][stage] = [
+                    {
+                        "files": sorted(names.get(p.document_id, set())),
+                        "title": p.title,
+                        "location": p.location,
+                        "text": p.text[:DETAIL_TEXT_CHARS],
+                        "supporting": bool(names.get(p.document_id, set()) & supporting),
+                    }
+                    for p in top[:5]
+                ]
+    if details is not None:
+        with open(details, "w", encoding="utf-8") as fh:
+            for line in lines:
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     figures: dict[str, Any] = {"questions": len(questions), "form": form, "reranker": spec}
     for stage in stages:
         figures[stage] = rank_figures(ranks[stage]) | {

@@ -36,7 +36,10 @@ class Command(BaseCommand):
             help="no model: rank each question's passages and report hit@1, hit@5 and MRR@10",
         )
         parser.add_argument(
-            "--details", type=Path, help="write one JSON line per question (answer, cited files)"
+            "--details",
+            type=Path,
+            help="write one JSON line per question (answer, cited files; with --retrieval-only "
+            "the top five passages of each stage)",
         )
         parser.add_argument(
             "--reranker",
@@ -67,7 +70,7 @@ class Command(BaseCommand):
         except RerankerError as error:
             raise CommandError(str(error)) from None
         evaluate = (
-            functools.partial(evaluate_ranking, reranker=reranker)
+            functools.partial(evaluate_ranking, reranker=reranker, details=options["details"])
             if options["retrieval_only"]
             else functools.partial(
                 evaluate_answers,
