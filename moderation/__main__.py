@@ -31,7 +31,11 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from moderation.evaluation import evaluate, format_report
 
-    result = evaluate(args.dataset, args.format, split=args.split, limit=args.limit)
+    try:
+        result = evaluate(args.dataset, args.format, split=args.split, limit=args.limit)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print(format_report(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
@@ -77,10 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", type=Path, required=True, help="a file (workplace: or folder)")
     ev.add_argument(
         "--format",
-        choices=["openai", "xstest", "injection", "workplace", "documents"],
+        choices=["openai", "xstest", "injection", "workplace", "documents", "questions"],
         required=True,
         help="documents: an enterprise corpus folder (<company>/md/*.md); held-out: its held-out "
-        "company only",
+        "company only. questions: an enterprise queries.jsonl (or its folder), --split all",
     )
     ev.add_argument("--split", choices=["held-out", "all"], default="held-out")
     ev.add_argument("--limit", type=int, help="only the first N examples (smoke runs)")

@@ -149,3 +149,27 @@ def read_seeds(path: Path | str) -> Iterator[Example]:
                 row = json.loads(line)
                 cats = frozenset(row.get("categories", []))
                 yield Example(row["text"], cats, unsafe=bool(cats), kind="seed")
+
+
+@dataclass(frozen=True)
+class EnterpriseQuestion:
+    """A question of the enterprise evaluation set, its company and the passages that answer it."""
+
+    company: str
+    question: str
+    answers: tuple[str, ...]
+
+
+def read_enterprise_questions(path: Path | str) -> Iterator[EnterpriseQuestion]:
+    """``queries.jsonl`` of an enterprise corpus: ``company``, ``query`` and ``supporting_facts``
+    (each with the ``text`` of a passage that answers it)."""
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                facts = tuple(
+                    str(f["text"]).strip()
+                    for f in row.get("supporting_facts", [])
+                    if str(f.get("text", "")).strip()
+                )
+                yield EnterpriseQuestion(str(row["company"]), str(row["query"]).strip(), facts)

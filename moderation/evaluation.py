@@ -37,7 +37,10 @@ SPLITS = ("held-out", "all")
 # Formats that are not a labelled file: ``documents`` reads an enterprise corpus folder and
 # inserts instructions into its sections (moderation/injected_documents.py).
 DOCUMENTS = "documents"
-FORMAT_NAMES = (*FORMATS, DOCUMENTS)
+# ``questions`` reads an enterprise question set (``queries.jsonl``, or a corpus folder holding
+# one): ordinary questions about a company's documents, and the passages that answer them.
+QUESTIONS = "questions"
+FORMAT_NAMES = (*FORMATS, DOCUMENTS, QUESTIONS)
 LATENCY_WORDS = 100
 
 
@@ -123,6 +126,8 @@ def evaluate(
     policy = policy or active_policy()
     if fmt == DOCUMENTS:
         return evaluate_documents(dataset_path, split=split, policy=policy, limit=limit)
+    if fmt == QUESTIONS:
+        return evaluate_questions(dataset_path, split=split, policy=policy, limit=limit)
     examples = list(FORMATS[fmt](Path(dataset_path)))
     if split == "held-out":
         examples = [ex for ex in examples if ex.held_out()]
@@ -246,6 +251,79 @@ def _workplace_categories(
             "flagged_rate": _rate(vs, lambda v: _flags(v, relevant, policy)),
         }
     return out
+
+
+def evaluate_questions(
+    dataset_path: str | Path, *, split: str, policy: Policy, limit: int | None = None
+) -> dict[str, Any]:
+    """A company's ordinary questions at input, and the passages that answer them at output.
+
+    Every question and every answer passage is harmless by construction: the figures are how
+    often they are blocked and flagged (flag or stricter by a harm, attack or pii rule), overall
+    and per company, with each blocked text and the rule that blocked it. The development set's
+    companies are all trained on (out of fold by company in training), so there is no held-out
+    half: ``split="held-out"`` is refused, and ``"all"`` reads every question of the file.
+    """
+    if split != "all":
+        raise ValueError(
+            "the questions format has no held-out half: every company of the development set is "
+            "trained on (the training report gives each company's figures out of fold); "
+            "use --split all on another company's questions"
+        )
+    path = Path(dataset_path)
+    if path.is_dir():
+        path = path / "queries.jsonl"
+    if not path.is_file():
+        raise ValueError(f"{dataset_path}: no queries.jsonl")
+    rows = list(datasets.read_enterprise_questions(path))
+    if limit is not None:
+        rows = rows[:limit]
+    relevant = RELEVANT["workplace"]
+    check("warm up", stage=Stage.INPUT, policy=policy)
+    checked: list[tuple[str, str, str, Verdict]] = []  # company, kind, text, verdict
+    latencies = []
+    seen: set[tuple[str, str]] = set()
+    for row in rows:
+        texts = [("question", row.question)] + [("answer", fact) for fact in row.answers]
+        for kind, text in texts:
+            if (kind, text) in seen:
+                continue
+            seen.add((kind, text))
+            verdict, ms = _timed_check(text, WORKPLACE_STAGES[kind], policy)
+            checked.append((row.company, kind, text, verdict))
+            latencies.append(ms)
+
+    def rates(kind: str, company: str | None = None) -> dict[str, Any]:
+        vs = [v for c, k, _, v in checked if k == kind and company in (None, c)]
+        return {
+            "n": len(vs),
+            "blocked_rate": _rate(vs, lambda v: _blocks(v, relevant, policy)),
+            "flagged_rate": _rate(vs, lambda v: _flags(v, relevant, policy)),
+        }
+
+    companies = sorted({c for c, _, _, _ in checked})
+    result: dict[str, Any] = {
+        "dataset": Path(dataset_path).name,
+        "format": QUESTIONS,
+        "split": split,
+        "companies": companies,
+        "n": len(checked),
+        **{f"questions_{k}": v for k, v in rates("question").items()},
+        **{f"answers_{k}": v for k, v in rates("answer").items()},
+        "errors": sum(1 for *_, v in checked if v.errors),
+    }
+    lat = _percentiles(latencies)
+    result["latency_ms_p50"], result["latency_ms_p95"] = lat["p50"], lat["p95"]
+    result["per_company"] = {
+        company: {"questions": rates("question", company), "answers": rates("answer", company)}
+        for company in companies
+    }
+    result["blocked"] = [
+        {"company": c, "kind": k, "text": text, "rule": v.rule}
+        for c, k, text, v in checked
+        if _blocks(v, relevant, policy)
+    ]
+    return result
 
 
 def evaluate_documents(
@@ -414,6 +492,8 @@ def format_report(result: dict[str, Any]) -> str:
     """A short human-readable summary of an evaluation result."""
     if result["format"] == DOCUMENTS:
         return _format_documents(result)
+    if result["format"] == QUESTIONS:
+        return _format_questions(result)
     lines = [f"{result['dataset']} ({result['format']}, {result['split']}, n={result['n']})"]
     keys = [
         "auprc",
@@ -453,4 +533,33 @@ def format_report(result: dict[str, Any]) -> str:
     lines.append("  per category:")
     for name, figures in result["per_category"].items():
         lines.append(f"    {name:<32} " + "  ".join(f"{k}={v}" for k, v in figures.items()))
+    return "\n".join(lines)
+
+
+def _format_questions(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['dataset']} (questions, {result['split']}, "
+        f"{result['questions_n']} questions + {result['answers_n']} answer passages)"
+    ]
+    for key in (
+        "questions_blocked_rate",
+        "questions_flagged_rate",
+        "answers_blocked_rate",
+        "answers_flagged_rate",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "errors",
+    ):
+        lines.append(f"  {key:<30} {result[key]}")
+    lines.append("  per company (blocked / flagged):")
+    for company, parts in result["per_company"].items():
+        cells = [
+            f"{kind} n={f['n']} {f['blocked_rate']:.3f} / {f['flagged_rate']:.3f}"
+            for kind, f in parts.items()
+        ]
+        lines.append(f"    {company:<24} " + "   ".join(cells))
+    if result["blocked"]:
+        lines.append("  blocked:")
+        for row in result["blocked"]:
+            lines.append(f"    [{row['kind']}] {row['text'][:100]!r}: {row['rule']}")
     return "\n".join(lines)

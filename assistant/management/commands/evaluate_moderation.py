@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from moderation.evaluation import FORMAT_NAMES, SPLITS, evaluate, format_report
 
@@ -32,9 +32,15 @@ class Command(BaseCommand):
         parser.add_argument("--json", type=Path, default=None, help="write the figures here")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = evaluate(
-            options["dataset"], options["format"], split=options["split"], limit=options["limit"]
-        )
+        try:
+            result = evaluate(
+                options["dataset"],
+                options["format"],
+                split=options["split"],
+                limit=options["limit"],
+            )
+        except (ValueError, OSError) as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(format_report(result))
         if options["json"]:
             # call_command passes optional arguments through as given, so coerce here.
