@@ -204,6 +204,9 @@ def _fit_injection(
             for i in rows
             if items[i].injection is not None
             and (context or items[i].source not in _DOCUMENT_SOURCES)
+            # A company's questions are not passages, and they include the document set's
+            # held-out company: the context head never reads them.
+            and not (context and items[i].source == "questions")
         ],
         dtype=np.int64,
     )
