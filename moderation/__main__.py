@@ -20,6 +20,7 @@ def _train(args: argparse.Namespace) -> int:
         xstest=args.xstest,
         workplace=args.workplace,
         documents=args.documents,
+        clean_documents=args.clean_documents,
     )
     report = train(data, args.out, limit=args.limit, folds=args.folds)
     print(f"report written to {args.out / 'training-report.json'}")
@@ -69,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="enterprise corpus folder (<company>/md/*.md): sections, clean and with an inserted "
         "instruction, for the injection head (the held-out company is never read)",
     )
+    train.add_argument(
+        "--clean-documents",
+        type=Path,
+        help="a folder of documents of other kinds (.docx, .html, .md, .txt): their passages are "
+        "clean negatives of the context head (the held-out document is never read)",
+    )
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     train.add_argument(
         "--limit", type=int, help="only the first N items of each source (development runs)"
@@ -81,10 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--dataset", type=Path, required=True, help="a file (workplace: or folder)")
     ev.add_argument(
         "--format",
-        choices=["openai", "xstest", "injection", "workplace", "documents", "questions"],
+        choices=[
+            "openai",
+            "xstest",
+            "injection",
+            "workplace",
+            "documents",
+            "questions",
+            "passages",
+        ],
         required=True,
         help="documents: an enterprise corpus folder (<company>/md/*.md); held-out: its held-out "
-        "company only. questions: an enterprise queries.jsonl (or its folder), --split all",
+        "company only. questions: an enterprise queries.jsonl (or its folder), --split all. "
+        "passages: a folder of documents (.docx, .html, .md, .txt); held-out: the held-out one",
     )
     ev.add_argument("--split", choices=["held-out", "all"], default="held-out")
     ev.add_argument("--limit", type=int, help="only the first N examples (smoke runs)")

@@ -40,7 +40,10 @@ DOCUMENTS = "documents"
 # ``questions`` reads an enterprise question set (``queries.jsonl``, or a corpus folder holding
 # one): ordinary questions about a company's documents, and the passages that answer them.
 QUESTIONS = "questions"
-FORMAT_NAMES = (*FORMATS, DOCUMENTS, QUESTIONS)
+# ``passages`` reads a folder of documents of other kinds (moderation/clean_documents.py): every
+# passage is clean, checked at the context stage.
+PASSAGES = "passages"
+FORMAT_NAMES = (*FORMATS, DOCUMENTS, QUESTIONS, PASSAGES)
 LATENCY_WORDS = 100
 
 
@@ -128,6 +131,8 @@ def evaluate(
         return evaluate_documents(dataset_path, split=split, policy=policy, limit=limit)
     if fmt == QUESTIONS:
         return evaluate_questions(dataset_path, split=split, policy=policy, limit=limit)
+    if fmt == PASSAGES:
+        return evaluate_passages(dataset_path, split=split, policy=policy, limit=limit)
     examples = list(FORMATS[fmt](Path(dataset_path)))
     if split == "held-out":
         examples = [ex for ex in examples if ex.held_out()]
@@ -326,6 +331,57 @@ def evaluate_questions(
     return result
 
 
+def evaluate_passages(
+    folder: str | Path, *, split: str, policy: Policy, limit: int | None = None
+) -> dict[str, Any]:
+    """Clean passages of a folder of documents, checked at the context stage as the pipeline does.
+
+    Every passage is clean: the figures are the share dropped (blocked at context) and dropped or
+    quoted inert (flagged by an attack rule), overall and per document, with every dropped passage
+    and the rule that dropped it. ``split="held-out"`` reads only the held-out document.
+    """
+    from moderation import clean_documents
+
+    found = clean_documents.passages(folder, split="held-out" if split == "held-out" else "all")
+    if limit is not None:
+        found = found[:limit]
+    check("warm up", stage=Stage.CONTEXT, policy=policy)
+    attacks = tuple(str(c) for c in ATTACK_CATEGORIES)
+    rows: list[tuple[clean_documents.Passage, Verdict]] = []
+    latencies = []
+    for passage in found:
+        verdict, ms = _timed_check(passage.text, Stage.CONTEXT, policy)
+        rows.append((passage, verdict))
+        latencies.append(ms)
+
+    def rates(selected: Sequence[tuple[clean_documents.Passage, Verdict]]) -> dict[str, Any]:
+        vs = [v for _, v in selected]
+        return {
+            "n": len(vs),
+            "dropped_rate": _rate(vs, lambda v: v.blocked),
+            "quoted_or_dropped_rate": _rate(vs, lambda v: _flags(v, attacks, policy)),
+        }
+
+    documents = sorted({p.document for p, _ in rows})
+    result: dict[str, Any] = {
+        "dataset": Path(folder).name,
+        "format": PASSAGES,
+        "split": split,
+        "documents": documents,
+        **rates(rows),
+        "errors": sum(1 for _, v in rows if v.errors),
+    }
+    lat = _percentiles(latencies)
+    result["latency_ms_p50"], result["latency_ms_p95"] = lat["p50"], lat["p95"]
+    result["per_document"] = {
+        doc: rates([r for r in rows if r[0].document == doc]) for doc in documents
+    }
+    result["dropped"] = [
+        {"document": p.document, "text": p.text[:200], "rule": v.rule} for p, v in rows if v.blocked
+    ]
+    return result
+
+
 def evaluate_documents(
     corpus: str | Path, *, split: str, policy: Policy, limit: int | None = None
 ) -> dict[str, Any]:
@@ -494,6 +550,8 @@ def format_report(result: dict[str, Any]) -> str:
         return _format_documents(result)
     if result["format"] == QUESTIONS:
         return _format_questions(result)
+    if result["format"] == PASSAGES:
+        return _format_passages(result)
     lines = [f"{result['dataset']} ({result['format']}, {result['split']}, n={result['n']})"]
     keys = [
         "auprc",
@@ -562,4 +620,26 @@ def _format_questions(result: dict[str, Any]) -> str:
         lines.append("  blocked:")
         for row in result["blocked"]:
             lines.append(f"    [{row['kind']}] {row['text'][:100]!r}: {row['rule']}")
+    return "\n".join(lines)
+
+
+def _format_passages(result: dict[str, Any]) -> str:
+    lines = [f"{result['dataset']} (passages, {result['split']}, n={result['n']})"]
+    for key in (
+        "dropped_rate",
+        "quoted_or_dropped_rate",
+        "latency_ms_p50",
+        "latency_ms_p95",
+        "errors",
+    ):
+        lines.append(f"  {key:<30} {result[key]}")
+    lines.append("  per document (dropped / quoted or dropped):")
+    for doc, f in result["per_document"].items():
+        lines.append(
+            f"    {doc:<40} n={f['n']} {f['dropped_rate']:.3f} / {f['quoted_or_dropped_rate']:.3f}"
+        )
+    if result["dropped"]:
+        lines.append("  dropped:")
+        for row in result["dropped"]:
+            lines.append(f"    {row['document']}: {row['text'][:90]!r}: {row['rule']}")
     return "\n".join(lines)

@@ -83,6 +83,9 @@ class TrainingData:
     # The enterprise corpus folder (<company>/md/*.md): its sections, clean and with one
     # inserted instruction, teach the injection head (every company but the held-out one).
     documents: Path | None = None
+    # A folder of documents of other kinds (.docx, .html, .md, .txt): their passages are clean
+    # negatives of the context head (moderation/clean_documents.py; the held-out one never read).
+    clean_documents: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -188,10 +191,12 @@ def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> Linea
     )
 
 
-_DOCUMENT_SOURCES = frozenset({"documents", "document-headings"})
+# Passages the context head reads and the input head does not.
+_DOCUMENT_SOURCES = frozenset({"documents", "document-headings", "clean-documents"})
 # Items whose fold is their company (see `folds_of`): document sections, and the questions asked
-# about a company's documents with the passages that answer them.
-_COMPANY_SOURCES = _DOCUMENT_SOURCES | {"questions", "answers"}
+# about a company's documents with the passages that answer them. (Clean passages of other
+# documents are folded by file, with `fold_of`, apart from the companies.)
+_COMPANY_SOURCES = frozenset({"documents", "document-headings", "questions", "answers"})
 
 
 def _fit_injection(
@@ -303,6 +308,8 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
         # Last, after the XSTest labels are guessed from everything else.
         add("documents", document_items(data.documents))
         add("questions", question_items(data.documents))
+    if data.clean_documents is not None:
+        add("clean-documents", clean_document_items(data.clean_documents))
     counts: dict[str, int] = {}
     for it in items:
         counts[it.source] = counts.get(it.source, 0) + 1
@@ -366,6 +373,23 @@ def question_items(corpus: Path) -> list[Item]:
             out.append(
                 Item(ex, source, row.company, frozenset(), False if stage == "question" else None)
             )
+    return out
+
+
+def clean_document_items(folder: Path) -> list[Item]:
+    """Clean passages of documents of other kinds: negatives of the context head only.
+
+    A file's passages share its fold (group ``file:<name>``), so the drop threshold is chosen on
+    files the head never saw; each passage keeps its own id, so it counts once as a section.
+    """
+    from moderation import clean_documents
+
+    out: list[Item] = []
+    for i, passage in enumerate(clean_documents.passages(folder, split="train")):
+        ex = Example(
+            passage.text, kind="clean", domain=passage.document, group=f"{passage.document}#{i}"
+        )
+        out.append(Item(ex, "clean-documents", f"file:{passage.document}", None, False))
     return out
 
 
@@ -576,7 +600,9 @@ class Sets:
             messages=mask(lambda it: it.source == "injections" and not it.example.unsafe),
             injection_set=mask(lambda it: it.source == "injections"),
             injection_positive=mask(lambda it: it.source == "injections" and it.example.unsafe),
-            document_clean=mask(lambda it: it.source == "documents" and not it.example.unsafe),
+            document_clean=mask(
+                lambda it: it.source in ("documents", "clean-documents") and not it.example.unsafe
+            ),
             document_injected=mask(lambda it: it.source == "documents" and it.example.unsafe),
             document_heading=mask(lambda it: it.source == "document-headings"),
             enterprise_questions=mask(lambda it: it.source == "questions"),
@@ -826,6 +852,10 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
         out["documents_clean_text_dropped"] = _rate(attack, sets.document_clean)
         out["documents_injected_dropped"] = _rate(attack, sets.document_injected)
         out["documents_injected_dropped_or_quoted"] = _rate(quoted, sets.document_injected)
+        other = np.array([it.source == "clean-documents" for it in items])
+        if other.any():
+            out["clean_documents_dropped"] = _rate(attack, other)
+            out["clean_documents_quoted_or_dropped"] = _rate(quoted, other)
     out = {k: round(v, 4) for k, v in out.items()}
     if sets.document_injected.any():
         for name, key in (("documents_per_kind", "domain"), ("documents_per_position", "kind")):
@@ -923,10 +953,17 @@ def policy_file(t: Thresholds) -> dict[str, Any]:
     }
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: Path, *, documents: bool = False) -> str:
     if path.is_dir():
+        from moderation.clean_documents import SUFFIXES
+
         digest = hashlib.sha256()
-        for file in datasets.workplace_files(path):
+        files = (
+            sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+            if documents
+            else datasets.workplace_files(path)
+        )
+        for file in files:
             digest.update(file.name.encode() + b"\0" + file.read_bytes())
         return digest.hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -975,7 +1012,7 @@ def train(
         )
     (out_dir / POLICY_FILE).write_text(json.dumps(policy_file(thresholds), indent=2) + "\n")
     sources = {
-        name: {"file": p.name, "sha256": _sha256(p)}
+        name: {"file": p.name, "sha256": _sha256(p, documents=name == "clean_documents")}
         for name, p in vars(data).items()
         if p is not None
     }
