@@ -13,7 +13,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,8 @@ DOCUMENT_WEIGHT = 1.0
 HARMFUL = "harmful"
 FOLDS = 5
 FOLD_SALT = "moderation-fold:"
+# A second, independent fold split: its out-of-fold harm scores guard the block thresholds.
+GUARD_SALT = "moderation-guard-fold:"
 SEED_FILES = {
     "seeds": "examples.jsonl",
     "hard-negatives": "workplace-negatives.jsonl",
@@ -407,13 +409,13 @@ def _workplace_item(ex: Example) -> Item:
     )
 
 
-def fold_of(group: str, folds: int = FOLDS) -> int:
+def fold_of(group: str, folds: int = FOLDS, salt: str = FOLD_SALT) -> int:
     """The fold of a group: a salted hash, so the assignment is stable and needs no shuffle."""
-    digest = hashlib.sha256((FOLD_SALT + group).encode("utf-8")).digest()
+    digest = hashlib.sha256((salt + group).encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") % folds
 
 
-def folds_of(items: Sequence[Item], folds: int = FOLDS) -> np.ndarray:
+def folds_of(items: Sequence[Item], folds: int = FOLDS, salt: str = FOLD_SALT) -> np.ndarray:
     """Each item's fold: `fold_of` its group, except a company's document sections, questions and
     answers (`_COMPANY_SOURCES`), whose companies are spread
     over the folds in name order (one company per fold while there are enough folds), so that no
@@ -426,7 +428,7 @@ def folds_of(items: Sequence[Item], folds: int = FOLDS) -> np.ndarray:
     spread = {c: i * folds // len(companies) for i, c in enumerate(companies)}
     return np.array(
         [
-            spread[it.group] if it.source in _COMPANY_SOURCES else fold_of(it.group, folds)
+            spread[it.group] if it.source in _COMPANY_SOURCES else fold_of(it.group, folds, salt)
             for it in items
         ]
     )
@@ -448,14 +450,38 @@ def score_items(
     items: Sequence[Item], rows: np.ndarray, feats: Features, harm: LinearHeads, inj: LinearHeads
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Harm, advice and injection-head scores of some items under the given heads."""
+    h, a = _harm_scores(rows, feats, harm)
+    i = inj.score_arrays_batch(feats.vectors[rows], feats.counts[rows])[:, 0]
+    return h, a, i
+
+
+def _harm_scores(
+    rows: np.ndarray, feats: Features, harm: LinearHeads
+) -> tuple[np.ndarray, np.ndarray]:
     from moderation.classifier import combine
 
     raw = harm.score_arrays_batch(feats.vectors[rows], feats.counts[rows])
     combined = [combine(dict(zip(harm.labels, r.tolist(), strict=True))) for r in raw]
     h = np.array([[c[str(cat)] for cat in HARM_CATEGORIES] for c in combined])
     a = np.array([[c[str(cat)] for cat in ADVICE_CATEGORIES] for c in combined])
-    i = inj.score_arrays_batch(feats.vectors[rows], feats.counts[rows])[:, 0]
-    return h, a, i
+    return h, a
+
+
+def guard_harm(items: list[Item], feats: Features, folds: int = FOLDS) -> np.ndarray:
+    """Harm scores of every item out of fold under a second, independent split (`GUARD_SALT`).
+
+    Two heads trained on different four fifths score an unseen text a few hundredths apart
+    (standard deviation 0.02-0.05 by category, measured 2026-12-07). A block threshold chosen
+    where harmless texts sit just below it on one split blocks them on the other: the choice
+    rule counts a harmless text as blocked when either split's score would block it.
+    """
+    fold = folds_of(items, folds, GUARD_SALT)
+    harm = np.zeros((len(items), len(HARM_CATEGORIES)))
+    for k in range(folds):
+        train_rows, test_rows = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        log.info("guard fold %d/%d", k + 1, folds)
+        harm[test_rows] = _harm_scores(test_rows, feats, _fit_harm(items, train_rows, feats))[0]
+    return harm
 
 
 def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Scores:
@@ -543,7 +569,10 @@ CHOICE_RULE = (
     "items blocked <= {workplace_legitimate_blocked:.1%}, XSTest safe prompts blocked <= "
     "{xstest_safe_blocked:.0%}, harmless OpenAI/injection-set texts blocked <= "
     "{harmless_blocked:.0%} and the training companies' questions and answer passages blocked "
-    "<= {enterprise_blocked:.1%} (each scored by heads that never saw its company). (3) Flag "
+    "<= {enterprise_blocked:.1%} (each scored by heads that never saw its company); in these "
+    "limits a harmless text counts as blocked when its score under either of two independent fold "
+    "splits would block it, so no threshold sits just above harmless texts that a head trained "
+    "on other data scores a few hundredths higher. (3) Flag "
     "bands the same way for flagged-or-blocked recall, while legitimate workplace items flagged "
     "(harm, attack or pii rule) <= {workplace_legitimate_flagged:.0%}, the injection set's "
     "harmless messages flagged <= {messages_flagged:.0%} and the companies' questions flagged <= "
@@ -671,8 +700,12 @@ def _greedy(
     feasible: Callable[[np.ndarray], bool],
     positives: list[np.ndarray],
     negatives: np.ndarray,
+    guarded: Callable[[dict[str, float]], np.ndarray] | None = None,
 ) -> dict[str, float]:
-    """Lower thresholds one at a time, best gain in recall per harmless item caught first."""
+    """Lower thresholds one at a time, best gain in recall per harmless item caught first.
+
+    ``feasible`` judges ``guarded``'s hits where given (the limits), ``hits`` the objective.
+    """
 
     def objective(hit: np.ndarray) -> float:
         return float(np.mean([_rate(hit, m) for m in positives if m.any()]))
@@ -684,8 +717,9 @@ def _greedy(
         base_obj, base_neg = objective(hit), int(hit[negatives].sum())
         for cat, value in current.items():
             for t in GRID[(value > GRID) & (floor[cat] <= GRID)][::-1]:
-                trial = hits({**current, cat: float(t)})
-                if not feasible(trial):
+                step = {**current, cat: float(t)}
+                trial = hits(step)
+                if not feasible(trial if guarded is None else guarded(step)):
                     break
                 gain = objective(trial) - base_obj
                 if gain <= 0:
@@ -699,8 +733,14 @@ def _greedy(
         hit = hits(current)
 
 
-def calibrate(s: Scores, sets: Sets, items: Sequence[Item] = ()) -> Thresholds:
-    """Choose the thresholds on out-of-fold scores by the rule in ``CHOICE_RULE``."""
+def calibrate(
+    s: Scores, sets: Sets, items: Sequence[Item] = (), guard: np.ndarray | None = None
+) -> Thresholds:
+    """Choose the thresholds on out-of-fold scores by the rule in ``CHOICE_RULE``.
+
+    ``guard``: harm scores of the same items out of fold under a second split (`guard_harm`);
+    a text counts as blocked in the block limits when either split's score blocks it.
+    """
     from sklearn.metrics import f1_score
 
     cats = [str(c) for c in HARM_CATEGORIES]
@@ -739,9 +779,20 @@ def calibrate(s: Scores, sets: Sets, items: Sequence[Item] = ()) -> Thresholds:
             and _rate(hit, enterprise) <= LIMITS["enterprise_blocked"]
         )
 
+    either = s if guard is None else replace(s, harm=np.maximum(s.harm, guard))
+
+    def block_guarded(block: dict[str, float]) -> np.ndarray:
+        return Thresholds(block, block, t_inj).blocked(either, sets)
+
     top = dict.fromkeys(cats, float(GRID[-1]))
     block = _greedy(
-        top, dict.fromkeys(cats, float(GRID[0])), block_hits, block_ok, sets.positives(), negatives
+        top,
+        dict.fromkeys(cats, float(GRID[0])),
+        block_hits,
+        block_ok,
+        sets.positives(),
+        negatives,
+        block_guarded,
     )
 
     def flag_hits(flag: dict[str, float]) -> np.ndarray:
@@ -990,7 +1041,7 @@ def train(
     feats = Features([it.example.text for it in items])
     scores = out_of_fold(items, feats, folds)
     sets = Sets.of(items)
-    thresholds = calibrate(scores, sets, items)
+    thresholds = calibrate(scores, sets, items, guard_harm(items, feats, folds))
     oof = figures(items, scores, sets, thresholds)
     echo(
         f"thresholds: block {thresholds.block}, flag {thresholds.flag}, prompt_injection "
@@ -1029,7 +1080,9 @@ def train(
         "folds": (
             f"{folds} folds, fold = int(sha256({FOLD_SALT!r} + group)[:4]) % {folds}; document "
             f"sections by company instead, the i-th company (by name) in fold i * {folds} // "
-            "companies, so the context head is scored on a company it was not trained on"
+            "companies, so the context head is scored on a company it was not trained on; "
+            f"the block limits also read harm scores out of fold under a second split, salt "
+            f"{GUARD_SALT!r}"
         ),
         "limit_per_source": limit,
         "examples": counts,
