@@ -5,11 +5,14 @@ from __future__ import annotations
 from moderation.categories import Category
 from moderation.features import TextFeatures
 from moderation.pii import find_pii
+from moderation.privacy import asks_for_personal_data
 from moderation.registry import Detection
 from moderation.verdict import Stage
 
 
 def detect(text: str, features: TextFeatures, stage: Stage) -> Detection:
-    """Score 1.0 for the pii category when any PII span is found."""
+    """Score 1.0 for the pii category when any PII span is found, or, at input, when the text
+    asks for a private person's sensitive personal data (`moderation.privacy`)."""
     spans = find_pii(text)
-    return Detection(scores={Category.PII: 1.0 if spans else 0.0}, pii=spans)
+    asks = stage is Stage.INPUT and asks_for_personal_data(text)
+    return Detection(scores={Category.PII: 1.0 if spans or asks else 0.0}, pii=spans)

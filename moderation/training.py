@@ -488,6 +488,7 @@ def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Score
     """Scores of every item by heads trained on the other folds only."""
     from moderation.injection import INJECTION_PATTERNS, JAILBREAK_PATTERNS, pattern_score
     from moderation.pii import find_pii
+    from moderation.privacy import asks_for_personal_data
 
     n = len(items)
     fold = folds_of(items, folds)
@@ -529,7 +530,12 @@ def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Score
         injection=np.maximum.reduce([head, patterns, jailbreak]),
         context=np.maximum.reduce([context, patterns, jailbreak]),
         jailbreak=jailbreak,
-        pii=np.array([1.0 if find_pii(t) else 0.0 for t in texts]),
+        pii=np.array(
+            [
+                1.0 if find_pii(t) or (asked and asks_for_personal_data(t)) else 0.0
+                for t, asked in zip(texts, Sets.of(items).input_stage, strict=True)
+            ]
+        ),
     )
 
 
