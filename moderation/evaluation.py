@@ -334,13 +334,15 @@ def evaluate_questions(
 def evaluate_passages(
     folder: str | Path, *, split: str, policy: Policy, limit: int | None = None
 ) -> dict[str, Any]:
-    """Clean passages of a folder of documents, checked at the context stage as the pipeline does.
+    """Passages of a folder of documents, checked at the context stage as the pipeline does.
 
-    Every passage is clean: the figures are the share dropped (blocked at context) and dropped or
-    quoted inert (flagged by an attack rule), overall and per document, with every dropped passage
-    and the rule that dropped it. ``split="held-out"`` reads only the held-out document.
+    Each passage is checked clean, and again with one inserted instruction (all templates, the
+    whole passage; `injected_documents.instruction_for` keyed by the passage's id). The figures
+    are the share dropped (blocked at context) and dropped or quoted inert (flagged by an attack
+    rule), clean and injected, overall and per document, with every clean passage dropped and the
+    rule that dropped it. ``split="held-out"`` reads only the held-out document.
     """
-    from moderation import clean_documents
+    from moderation import clean_documents, injected_documents
 
     found = clean_documents.passages(folder, split="held-out" if split == "held-out" else "all")
     if limit is not None:
@@ -348,18 +350,30 @@ def evaluate_passages(
     check("warm up", stage=Stage.CONTEXT, policy=policy)
     attacks = tuple(str(c) for c in ATTACK_CATEGORIES)
     rows: list[tuple[clean_documents.Passage, Verdict]] = []
+    injected: dict[str, list[Verdict]] = {}
     latencies = []
-    for passage in found:
+    for i, passage in enumerate(found):
         verdict, ms = _timed_check(passage.text, Stage.CONTEXT, policy)
         rows.append((passage, verdict))
         latencies.append(ms)
+        choice = injected_documents.instruction_for(f"{passage.document}#{i}")
+        text = injected_documents.insert(
+            passage.text, str(choice["instruction"]), str(choice["position"])
+        )
+        injected.setdefault(passage.document, []).append(
+            _timed_check(text, Stage.CONTEXT, policy)[0]
+        )
 
-    def rates(selected: Sequence[tuple[clean_documents.Passage, Verdict]]) -> dict[str, Any]:
+    def rates(
+        selected: Sequence[tuple[clean_documents.Passage, Verdict]], copies: Sequence[Verdict]
+    ) -> dict[str, Any]:
         vs = [v for _, v in selected]
         return {
             "n": len(vs),
             "dropped_rate": _rate(vs, lambda v: v.blocked),
             "quoted_or_dropped_rate": _rate(vs, lambda v: _flags(v, attacks, policy)),
+            "injected_dropped_rate": _rate(copies, lambda v: v.blocked),
+            "injected_quoted_or_dropped_rate": _rate(copies, lambda v: _flags(v, attacks, policy)),
         }
 
     documents = sorted({p.document for p, _ in rows})
@@ -368,13 +382,13 @@ def evaluate_passages(
         "format": PASSAGES,
         "split": split,
         "documents": documents,
-        **rates(rows),
+        **rates(rows, [v for vs in injected.values() for v in vs]),
         "errors": sum(1 for _, v in rows if v.errors),
     }
     lat = _percentiles(latencies)
     result["latency_ms_p50"], result["latency_ms_p95"] = lat["p50"], lat["p95"]
     result["per_document"] = {
-        doc: rates([r for r in rows if r[0].document == doc]) for doc in documents
+        doc: rates([r for r in rows if r[0].document == doc], injected[doc]) for doc in documents
     }
     result["dropped"] = [
         {"document": p.document, "text": p.text[:200], "rule": v.rule} for p, v in rows if v.blocked
@@ -628,15 +642,20 @@ def _format_passages(result: dict[str, Any]) -> str:
     for key in (
         "dropped_rate",
         "quoted_or_dropped_rate",
+        "injected_dropped_rate",
+        "injected_quoted_or_dropped_rate",
         "latency_ms_p50",
         "latency_ms_p95",
         "errors",
     ):
         lines.append(f"  {key:<30} {result[key]}")
-    lines.append("  per document (dropped / quoted or dropped):")
+    lines.append(
+        "  per document (clean dropped / quoted or dropped; injected dropped / quoted or dropped):"
+    )
     for doc, f in result["per_document"].items():
         lines.append(
-            f"    {doc:<40} n={f['n']} {f['dropped_rate']:.3f} / {f['quoted_or_dropped_rate']:.3f}"
+            f"    {doc:<40} n={f['n']} {f['dropped_rate']:.3f} / {f['quoted_or_dropped_rate']:.3f};"
+            f" {f['injected_dropped_rate']:.3f} / {f['injected_quoted_or_dropped_rate']:.3f}"
         )
     if result["dropped"]:
         lines.append("  dropped:")

@@ -194,7 +194,9 @@ def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> Linea
 
 
 # Passages the context head reads and the input head does not.
-_DOCUMENT_SOURCES = frozenset({"documents", "document-headings", "clean-documents"})
+_DOCUMENT_SOURCES = frozenset(
+    {"documents", "document-headings", "clean-documents", "injected-documents"}
+)
 # Items whose fold is their company (see `folds_of`): document sections, and the questions asked
 # about a company's documents with the passages that answer them. (Clean passages of other
 # documents are folded by file, with `fold_of`, apart from the companies.)
@@ -311,7 +313,7 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
         add("documents", document_items(data.documents))
         add("questions", question_items(data.documents))
     if data.clean_documents is not None:
-        add("clean-documents", clean_document_items(data.clean_documents))
+        add("other-documents", clean_document_items(data.clean_documents))
     counts: dict[str, int] = {}
     for it in items:
         counts[it.source] = counts.get(it.source, 0) + 1
@@ -379,19 +381,38 @@ def question_items(corpus: Path) -> list[Item]:
 
 
 def clean_document_items(folder: Path) -> list[Item]:
-    """Clean passages of documents of other kinds: negatives of the context head only.
+    """Passages of documents of other kinds (e-mails, spreadsheets, slides, PDFs, web pages, a
+    filing), for the context head only: each clean, and a copy with one inserted instruction.
 
-    A file's passages share its fold (group ``file:<name>``), so the drop threshold is chosen on
-    files the head never saw; each passage keeps its own id, so it counts once as a section.
+    The copy is made as for the companies' sections (`injected_documents.instruction_for`, seen
+    templates only, the passage cropped to ``TRAINING_WORDS`` words first). A file's passages and
+    their copies share its fold (group ``file:<name>``), so the thresholds are chosen, and the
+    figures measured, on files the head never saw; each passage keeps its own id, so it counts
+    once as a section.
     """
-    from moderation import clean_documents
+    from moderation import clean_documents, injected_documents
 
+    injection = frozenset({str(Category.PROMPT_INJECTION)})
     out: list[Item] = []
     for i, passage in enumerate(clean_documents.passages(folder, split="train")):
-        ex = Example(
-            passage.text, kind="clean", domain=passage.document, group=f"{passage.document}#{i}"
+        group, fold = f"{passage.document}#{i}", f"file:{passage.document}"
+        ex = Example(passage.text, kind="clean", domain=passage.document, group=group)
+        out.append(Item(ex, "clean-documents", fold, None, False))
+        choice = injected_documents.instruction_for(group, seen_only=True)
+        text = injected_documents.insert(
+            injected_documents.crop(passage.text, injected_documents.TRAINING_WORDS),
+            str(choice["instruction"]),
+            str(choice["position"]),
         )
-        out.append(Item(ex, "clean-documents", f"file:{passage.document}", None, False))
+        copy = Example(
+            text,
+            injection,
+            unsafe=True,
+            kind=str(choice["position"]),
+            domain=passage.document,
+            group=group,
+        )
+        out.append(Item(copy, "injected-documents", fold, None, True))
     return out
 
 
@@ -567,8 +588,9 @@ CHOICE_RULE = (
     "{injection_harmless_blocked:.0%} of harmless OpenAI/injection-set texts are blocked. "
     "(1b) The context head's drop threshold: the lowest that drops at most "
     "{documents_clean_dropped:.1%} of the training companies' clean document sections (text or "
-    "heading); its quote threshold: the lowest that quotes or drops at most "
-    "{documents_clean_quoted:.0%} of them. (2) Per-category block thresholds (shared by input "
+    "heading), and at most as many of the clean passages of other documents (scored by heads "
+    "that never saw their file); its quote threshold: the lowest that quotes or drops at most "
+    "{documents_clean_quoted:.0%} of all of them. (2) Per-category block thresholds (shared by input "
     "and output): greedy, each step lowers the one threshold that adds the most blocked harmful "
     "items per harmless item newly blocked, maximising the mean blocked recall over OpenAI "
     "positives, HarmBench, XSTest unsafe and workplace harmful items, while legitimate workplace "
@@ -608,6 +630,7 @@ class Sets:
     document_heading: np.ndarray  # a clean section's heading, checked beside its text
     enterprise_questions: np.ndarray  # a company's own questions (input)
     enterprise_answers: np.ndarray  # the passages that answer them (output)
+    other_documents: np.ndarray  # passages of documents of other kinds, clean or injected
 
     @classmethod
     def of(cls, items: Sequence[Item]) -> Sets:
@@ -642,6 +665,7 @@ class Sets:
             document_heading=mask(lambda it: it.source == "document-headings"),
             enterprise_questions=mask(lambda it: it.source == "questions"),
             enterprise_answers=mask(lambda it: it.source == "answers"),
+            other_documents=mask(lambda it: it.source in ("clean-documents", "injected-documents")),
         )
 
     def positives(self) -> list[np.ndarray]:
@@ -652,10 +676,14 @@ def _rate(hit: np.ndarray, mask: np.ndarray) -> float:
     return float(hit[mask].mean()) if mask.any() else 0.0
 
 
-def clean_sections_dropped(items: Sequence[Item], attack: np.ndarray, sets: Sets) -> float:
-    """Share of clean sections whose text or heading the attack rule drops at context."""
+def clean_sections_dropped(
+    items: Sequence[Item], attack: np.ndarray, sets: Sets, within: np.ndarray | None = None
+) -> float:
+    """Share of clean sections whose text or heading the attack rule drops at context (of
+    those ``within`` a mask, where given)."""
     dropped: dict[str, bool] = {}
-    for i in np.flatnonzero(sets.document_clean | sets.document_heading):
+    clean = sets.document_clean | sets.document_heading
+    for i in np.flatnonzero(clean if within is None else clean & within):
         item = items[int(i)]
         section = item.example.group or item.group  # a section's text and heading count as one
         dropped[section] = dropped.get(section, False) or bool(attack[i])
@@ -763,12 +791,17 @@ def calibrate(
         ):
             best_f1, t_inj = f1, float(t)
     context_drop = context_quote = float(GRID[-1])
+    # The drop limit holds for the companies' sections and the other documents' passages apart:
+    # pooled, a file of ordinary text that reads like orders to an assistant would be dropped
+    # under cover of the many sections that are not.
+    groups = [g for g in (~sets.other_documents, sets.other_documents) if g.any()]
     for t in GRID[::-1]:
         probe = Thresholds({}, {}, t_inj, float(t), float(t))
-        clean = clean_sections_dropped(items, probe.dropped(s), sets)
-        if clean <= LIMITS["documents_clean_dropped"]:
+        dropped = probe.dropped(s)
+        worst = max(clean_sections_dropped(items, dropped, sets, g) for g in groups)
+        if worst <= LIMITS["documents_clean_dropped"]:
             context_drop = float(t)
-        if clean <= LIMITS["documents_clean_quoted"]:
+        if clean_sections_dropped(items, dropped, sets) <= LIMITS["documents_clean_quoted"]:
             context_quote = float(t)
     negatives = sets.workplace_legitimate | sets.xstest_safe | sets.harmless
     enterprise = sets.enterprise_questions | sets.enterprise_answers
@@ -913,6 +946,10 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
         if other.any():
             out["clean_documents_dropped"] = _rate(attack, other)
             out["clean_documents_quoted_or_dropped"] = _rate(quoted, other)
+        copies = np.array([it.source == "injected-documents" for it in items])
+        if copies.any():
+            out["other_documents_injected_dropped"] = _rate(attack, copies)
+            out["other_documents_injected_dropped_or_quoted"] = _rate(quoted, copies)
     out = {k: round(v, 4) for k, v in out.items()}
     if sets.document_injected.any():
         for name, key in (("documents_per_kind", "domain"), ("documents_per_position", "kind")):
@@ -934,6 +971,24 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
                     & np.array([getattr(it.example, key) == value for it in items])
                 ]
             }
+    others = np.array([it.source in ("clean-documents", "injected-documents") for it in items])
+    if others.any():
+        from moderation.clean_documents import kind_of
+
+        kinds = np.array(
+            [kind_of(it.example.domain) if o else "" for it, o in zip(items, others, strict=True)]
+        )
+        clean = np.array([it.source == "clean-documents" for it in items])
+        out["other_documents_per_kind"] = {
+            kind: {
+                "n": int((clean & (kinds == kind)).sum()),
+                "clean_dropped": round(_rate(attack, clean & (kinds == kind)), 4),
+                "clean_dropped_or_quoted": round(_rate(quoted, clean & (kinds == kind)), 4),
+                "injected_dropped": round(_rate(attack, ~clean & (kinds == kind)), 4),
+                "injected_dropped_or_quoted": round(_rate(quoted, ~clean & (kinds == kind)), 4),
+            }
+            for kind in sorted(set(kinds[others]))
+        }
     for name, key in (
         ("workplace_per_language", "lang"),
         ("workplace_per_kind", "kind"),
@@ -1016,12 +1071,13 @@ def _sha256(path: Path, *, documents: bool = False) -> str:
 
         digest = hashlib.sha256()
         files = (
-            sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+            sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
             if documents
             else datasets.workplace_files(path)
         )
         for file in files:
-            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+            name = file.relative_to(path).as_posix() if documents else file.name
+            digest.update(name.encode() + b"\0" + file.read_bytes())
         return digest.hexdigest()
     return hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -1,5 +1,6 @@
 """Documents of other kinds (rulebooks, filings, web pages) are cut into passages that teach the
-context head what clean text looks like; the held-out handbook is never read for training."""
+context head what clean text looks like, and what an instruction inserted into it looks like; the
+held-out handbook is never read for training."""
 
 from __future__ import annotations
 
@@ -65,8 +66,15 @@ def test_a_file_that_cannot_be_parsed_is_skipped_and_named(tmp_path, caplog):
 
 def test_each_file_is_a_fold_and_only_the_context_head_reads_its_passages(tmp_path, monkeypatch):
     items = training.clean_document_items(_folder(tmp_path))
-    assert {it.source for it in items} == {"clean-documents"}
-    assert all(it.injection is False and it.harm is None for it in items)
+    clean = [it for it in items if it.source == "clean-documents"]
+    copies = [it for it in items if it.source == "injected-documents"]
+    # Each passage clean, and once with one inserted instruction, both in the passage's file fold.
+    assert len(clean) == len(copies) == len(items) // 2
+    assert all(it.injection is False and it.harm is None for it in clean)
+    assert all(it.injection is True and it.harm is None for it in copies)
+    for passage, copy in zip(clean, copies, strict=True):
+        assert copy.group == passage.group and copy.example.group == passage.example.group
+        assert copy.example.text != passage.example.text
     folds = training.folds_of(items)
     assert all(f == training.fold_of(it.group) for it, f in zip(items, folds, strict=True))
 
