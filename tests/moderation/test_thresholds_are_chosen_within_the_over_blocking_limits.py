@@ -1,56 +1,12 @@
 from __future__ import annotations
 
-import numpy as np
-
-from moderation.datasets import Example
-from moderation.training import LIMITS, Item, Scores, Sets, calibrate, figures
-
-
-def _items(source: str, n: int, *, unsafe: bool, kind: str = "") -> list[Item]:
-    cats = frozenset({"violence_and_threats"}) if unsafe else frozenset()
-    return [
-        Item(
-            Example(f"{source} {unsafe} {i}", cats, unsafe=unsafe, kind=kind),
-            source,
-            f"{source}{unsafe}{i}",
-            cats,
-            unsafe,
-        )
-        for i in range(n)
-    ]
+from moderation.training import LIMITS, Sets, calibrate, figures
+from tests.moderation.synthetic_population import population
 
 
 def test_calibration_keeps_legitimate_workplace_blocking_under_its_limit() -> None:
-    rng = np.random.default_rng(0)
-    items = (
-        _items("workplace", 300, unsafe=False, kind="question")
-        + _items("workplace", 100, unsafe=True, kind="question")
-        + _items("xstest", 50, unsafe=False)
-        + _items("xstest", 50, unsafe=True)
-        + _items("openai", 200, unsafe=False)
-        + _items("openai", 100, unsafe=True)
-        + _items("harmbench", 100, unsafe=True)
-        + _items("injections", 100, unsafe=False)
-        + _items("injections", 100, unsafe=True)
-    )
-    unsafe = np.array([it.example.unsafe and it.source != "injections" for it in items])
     # Overlapping score distributions: no threshold separates them, so the limits must bind.
-    violence = np.clip(
-        np.where(unsafe, rng.normal(0.7, 0.15, len(items)), rng.normal(0.3, 0.15, len(items))), 0, 1
-    )
-    harm = np.zeros((len(items), 5))
-    harm[:, 2] = violence
-    injection = np.array(
-        [0.9 if it.source == "injections" and it.example.unsafe else 0.1 for it in items]
-    )
-    scores = Scores(
-        harm=harm,
-        advice=np.zeros((len(items), 3)),
-        injection=injection,
-        context=injection,
-        jailbreak=np.zeros(len(items)),
-        pii=np.zeros(len(items)),
-    )
+    items, _, scores = population(0)
     sets = Sets.of(items)
 
     chosen = calibrate(scores, sets)

@@ -1,0 +1,59 @@
+"""A synthetic population of training items with overlapping harm scores, for the choice rule."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from moderation.datasets import Example
+from moderation.training import Item, Scores
+
+
+def items_of(source: str, n: int, *, unsafe: bool, kind: str = "") -> list[Item]:
+    cats = frozenset({"violence_and_threats"}) if unsafe else frozenset()
+    return [
+        Item(
+            Example(f"{source} {unsafe} {i}", cats, unsafe=unsafe, kind=kind),
+            source,
+            f"{source}{unsafe}{i}",
+            cats,
+            unsafe,
+        )
+        for i in range(n)
+    ]
+
+
+def population(seed: int, *, harmbench: bool = True) -> tuple[list[Item], np.ndarray, Scores]:
+    """Workplace, XSTest, OpenAI (and HarmBench) items and the injection set, with violence scores
+    drawn from overlapping distributions, so no threshold separates them and the limits bind.
+
+    Returns the items, the mask of harmful ones and their scores.
+    """
+    rng = np.random.default_rng(seed)
+    items = (
+        items_of("workplace", 300, unsafe=False, kind="question")
+        + items_of("workplace", 100, unsafe=True, kind="question")
+        + items_of("xstest", 50, unsafe=False)
+        + items_of("xstest", 50, unsafe=True)
+        + items_of("openai", 200, unsafe=False)
+        + items_of("openai", 100, unsafe=True)
+        + (items_of("harmbench", 100, unsafe=True) if harmbench else [])
+        + items_of("injections", 100, unsafe=False)
+        + items_of("injections", 100, unsafe=True)
+    )
+    unsafe = np.array([it.example.unsafe and it.source != "injections" for it in items])
+    harm = np.zeros((len(items), 5))
+    harm[:, 2] = np.clip(
+        np.where(unsafe, rng.normal(0.7, 0.15, len(items)), rng.normal(0.3, 0.15, len(items))), 0, 1
+    )
+    injection = np.array(
+        [0.9 if it.source == "injections" and it.example.unsafe else 0.1 for it in items]
+    )
+    scores = Scores(
+        harm=harm,
+        advice=np.zeros((len(items), 3)),
+        injection=injection,
+        context=injection,
+        jailbreak=np.zeros(len(items)),
+        pii=np.zeros(len(items)),
+    )
+    return items, unsafe, scores
