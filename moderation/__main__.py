@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--clean-documents",
         type=Path,
-        help="a folder of documents of other kinds (.docx, .html, .md, .txt): their passages are "
-        "clean negatives of the context head (the held-out document is never read)",
+        help="a folder of documents of other kinds (.eml, .xlsx, .pptx, .pdf, .docx, .html, .md, "
+        ".txt; sub-folders too): their passages, clean and with an inserted instruction, teach "
+        "the context head (the held-out document is never read)",
     )
     train.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     train.add_argument(
@@ -100,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="documents: an enterprise corpus folder (<company>/md/*.md); held-out: its held-out "
         "company only. questions: an enterprise queries.jsonl (or its folder), --split all. "
-        "passages: a folder of documents (.docx, .html, .md, .txt); held-out: the held-out one",
+        "passages: a folder of documents (.eml, .xlsx, .pptx, .pdf, .docx, .html, .md, .txt), "
+        "each passage clean and with an inserted instruction; held-out: the held-out one",
     )
     ev.add_argument("--split", choices=["held-out", "all"], default="held-out")
     ev.add_argument("--limit", type=int, help="only the first N examples (smoke runs)")

@@ -16,7 +16,9 @@ class Command(BaseCommand):
         "Evaluate moderation on a data set: AUPRC, recall at 5% FPR, F1, XSTest rates, latency; "
         "for the workplace set (a file or its folder), blocked and flagged rates of legitimate "
         "and harmful items by domain, language and kind; for documents (an enterprise corpus folder), "
-        "clean and injected sections dropped at the context stage by position and instruction kind."
+        "clean and injected sections dropped at the context stage by position and instruction kind; "
+        "for passages (a folder of e-mails, spreadsheets, slides, PDFs, Word and web files), each "
+        "passage clean and with an inserted instruction, dropped or quoted, per document."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,7 +26,7 @@ class Command(BaseCommand):
             "--dataset",
             type=Path,
             required=True,
-            help="a file (workplace: or folder; documents: a corpus folder)",
+            help="a file (workplace: or folder; documents: a corpus folder; passages: a folder)",
         )
         parser.add_argument("--format", choices=sorted(FORMAT_NAMES), required=True)
         parser.add_argument("--split", choices=SPLITS, default="held-out")
