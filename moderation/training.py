@@ -313,7 +313,7 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
         add("documents", document_items(data.documents))
         add("questions", question_items(data.documents))
     if data.clean_documents is not None:
-        add("other-documents", clean_document_items(data.clean_documents))
+        add("other-documents", other_document_items(data.clean_documents))
     counts: dict[str, int] = {}
     for it in items:
         counts[it.source] = counts.get(it.source, 0) + 1
@@ -380,7 +380,7 @@ def question_items(corpus: Path) -> list[Item]:
     return out
 
 
-def clean_document_items(folder: Path) -> list[Item]:
+def other_document_items(folder: Path) -> list[Item]:
     """Passages of documents of other kinds (e-mails, spreadsheets, slides, PDFs, web pages, a
     filing), for the context head only: each clean, and a copy with one inserted instruction.
 

@@ -65,7 +65,7 @@ def test_a_file_that_cannot_be_parsed_is_skipped_and_named(tmp_path, caplog):
 
 
 def test_each_file_is_a_fold_and_only_the_context_head_reads_its_passages(tmp_path, monkeypatch):
-    items = training.clean_document_items(_folder(tmp_path))
+    items = training.other_document_items(_folder(tmp_path))
     clean = [it for it in items if it.source == "clean-documents"]
     copies = [it for it in items if it.source == "injected-documents"]
     # Each passage clean, and once with one inserted instruction, both in the passage's file fold.
