@@ -32,7 +32,9 @@ class LinearHeads:
     char_coef: NDArray[np.float32]  # (labels, CHAR_FEATURES)
     char_bias: NDArray[np.float32]
     idf: NDArray[np.float32]  # (CHAR_FEATURES,)
-    blend: float  # weight of the embedding head; the rest goes to the character head
+    # Weight of the embedding head, one per label (or one for all); the rest goes to the
+    # character head.
+    blend: float | NDArray[np.float32]
 
     def score_arrays(self, windows: NDArray[np.float32], counts: object) -> NDArray[np.float32]:
         """Probabilities per label; the embedding head takes the worst window of a long text."""
@@ -45,10 +47,16 @@ class LinearHeads:
         self, vectors: NDArray[np.float32], counts: object
     ) -> NDArray[np.float32]:
         """Probabilities (texts x labels) for many texts, one embedding row each."""
+        emb, char = self.parts_batch(vectors, counts)
+        return self.blend * emb + (1.0 - self.blend) * char
+
+    def parts_batch(
+        self, vectors: NDArray[np.float32], counts: object
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """The embedding heads' and the character heads' probabilities (texts x labels)."""
         emb = _sigmoid(self._columns(vectors) @ self.emb_coef.T + self.emb_bias)
         chars = char_tfidf(counts, self.idf)
-        char = _sigmoid(np.asarray(chars @ self.char_coef.T) + self.char_bias)
-        return self.blend * emb + (1.0 - self.blend) * char
+        return emb, _sigmoid(np.asarray(chars @ self.char_coef.T) + self.char_bias)
 
     def _columns(self, rows: NDArray[np.float32]) -> NDArray[np.float32]:
         """The feature columns these heads were trained on (older heads read the first 384)."""
@@ -84,8 +92,13 @@ class LinearHeads:
                 char_coef=data["char_coef"].astype(np.float32),
                 char_bias=data["char_bias"].astype(np.float32),
                 idf=data["idf"].astype(np.float32),
-                blend=float(data["blend"]),
+                blend=_blend(data["blend"]),
             )
+
+
+def _blend(stored: NDArray[np.float32]) -> float | NDArray[np.float32]:
+    """One weight for every label (heads written before 2026-12-07), or one per label."""
+    return float(stored) if stored.ndim == 0 else stored.astype(np.float32)
 
 
 @functools.cache

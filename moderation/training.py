@@ -43,7 +43,11 @@ REPORT_FILE = "training-report.json"
 # Chosen earlier among a dozen settings on the held-out OpenAI half (docs/BENCHMARKS.md).
 C_EMBEDDING = 1.0
 C_CHARS = 4.0
+# The injection heads' weight of the embedding head. The harm heads choose theirs per label, out
+# of fold, from BLEND_GRID (`harm_blends`): character n-grams carry the workplace set's
+# criminal requests and hurt the OpenAI set's hate and violence (2026-12-07 twelfth).
 BLEND = 0.5
+BLEND_GRID = np.round(np.arange(0.0, 1.01, 0.1), 1)
 # HarmBench requests are phrased unlike the chat messages of the other sets; full weight
 # pulled the heads towards "sounds like a request" and cost precision on real messages.
 HARMBENCH_WEIGHT = 0.5
@@ -179,11 +183,16 @@ class Features:
         self.counts = features.char_counts(texts).tocsr()
 
 
-def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> LinearHeads:
+def _fit_harm(
+    items: Sequence[Item],
+    rows: np.ndarray,
+    feats: Features,
+    blends: dict[str, float] | None = None,
+) -> LinearHeads:
     rows = np.array([i for i in rows if items[i].harm is not None], dtype=np.int64)
     labels = [items[i].harm or frozenset() for i in rows]
     weights = np.array([items[i].weight for i in rows])
-    return fit_heads(
+    heads = fit_heads(
         HARM_LABELS,
         [feats.texts[i] for i in rows],
         _harm_targets(labels),
@@ -191,6 +200,39 @@ def _fit_harm(items: Sequence[Item], rows: np.ndarray, feats: Features) -> Linea
         weights,
         feats.counts[rows],
     )
+    if blends is None:
+        return heads
+    return replace(heads, blend=np.array([blends[label] for label in HARM_LABELS], np.float32))
+
+
+def harm_blends(items: Sequence[Item], feats: Features, folds: int = FOLDS) -> dict[str, float]:
+    """Each harm label's blend: the weight of its embedding head, from BLEND_GRID, that gives the
+    highest out-of-fold average precision for that label over every item with harm labels (each
+    at its training weight). The heads are fitted once per fold; only the blend is chosen."""
+    from sklearn.metrics import average_precision_score
+
+    rows = np.array([i for i, it in enumerate(items) if it.harm is not None], dtype=np.int64)
+    fold = folds_of(items, folds)[rows]
+    emb = np.zeros((len(rows), len(HARM_LABELS)), dtype=np.float32)
+    char = np.zeros_like(emb)
+    for k in range(folds):
+        test = fold == k
+        heads = _fit_harm(items, rows[~test], feats)
+        emb[test], char[test] = heads.parts_batch(
+            feats.vectors[rows[test]], feats.counts[rows[test]]
+        )
+    targets = _harm_targets([items[i].harm or frozenset() for i in rows])
+    weights = np.array([items[i].weight for i in rows])
+    blends = {}
+    for j, label in enumerate(HARM_LABELS):
+        precision = [
+            average_precision_score(
+                targets[label], b * emb[:, j] + (1 - b) * char[:, j], sample_weight=weights
+            )
+            for b in BLEND_GRID
+        ]
+        blends[label] = float(BLEND_GRID[int(np.argmax(precision))])
+    return blends
 
 
 # Passages the context head reads and the input head does not.
@@ -488,7 +530,12 @@ def _harm_scores(
     return h, a
 
 
-def guard_harm(items: list[Item], feats: Features, folds: int = FOLDS) -> np.ndarray:
+def guard_harm(
+    items: list[Item],
+    feats: Features,
+    folds: int = FOLDS,
+    blends: dict[str, float] | None = None,
+) -> np.ndarray:
     """Harm scores of every item out of fold under a second, independent split (`GUARD_SALT`).
 
     Two heads trained on different four fifths score an unseen text a few hundredths apart
@@ -501,12 +548,19 @@ def guard_harm(items: list[Item], feats: Features, folds: int = FOLDS) -> np.nda
     for k in range(folds):
         train_rows, test_rows = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         log.info("guard fold %d/%d", k + 1, folds)
-        harm[test_rows] = _harm_scores(test_rows, feats, _fit_harm(items, train_rows, feats))[0]
+        heads = _fit_harm(items, train_rows, feats, blends)
+        harm[test_rows] = _harm_scores(test_rows, feats, heads)[0]
     return harm
 
 
-def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Scores:
-    """Scores of every item by heads trained on the other folds only."""
+def out_of_fold(
+    items: list[Item],
+    feats: Features,
+    folds: int = FOLDS,
+    blends: dict[str, float] | None = None,
+) -> Scores:
+    """Scores of every item by heads trained on the other folds only (harm heads blended by
+    ``blends``, see `harm_blends`)."""
     from moderation.injection import INJECTION_PATTERNS, JAILBREAK_PATTERNS, pattern_score
     from moderation.pii import find_pii
     from moderation.privacy import asks_for_personal_data
@@ -531,7 +585,7 @@ def out_of_fold(items: list[Item], feats: Features, folds: int = FOLDS) -> Score
             items,
             test_rows,
             feats,
-            _fit_harm(items, train_rows, feats),
+            _fit_harm(items, train_rows, feats, blends),
             _fit_injection(items, train_rows, feats),
         )
         harm[test_rows], advice[test_rows], head[test_rows] = h, a, i
@@ -1101,9 +1155,11 @@ def train(
     items, counts = collect(data, limit=limit)
     echo(f"{len(items)} training items: {counts}")
     feats = Features([it.example.text for it in items])
-    scores = out_of_fold(items, feats, folds)
+    blends = harm_blends(items, feats, folds)
+    echo(f"harm heads' blend (weight of the embedding head) by label: {blends}")
+    scores = out_of_fold(items, feats, folds, blends)
     sets = Sets.of(items)
-    thresholds = calibrate(scores, sets, items, guard_harm(items, feats, folds))
+    thresholds = calibrate(scores, sets, items, guard_harm(items, feats, folds, blends))
     oof = figures(items, scores, sets, thresholds)
     echo(
         f"thresholds: block {thresholds.block}, flag {thresholds.flag}, prompt_injection "
@@ -1114,7 +1170,7 @@ def train(
             f"  out-of-fold {name:<40} {row['value']:.4f}  target {row['target']:<8} {'met' if row['met'] else 'NOT met'}"
         )
     everything = np.arange(len(items))
-    harm = _fit_harm(items, everything, feats)
+    harm = _fit_harm(items, everything, feats, blends)
     injection = _fit_injection(items, everything, feats)
     out_dir.mkdir(parents=True, exist_ok=True)
     harm.save(out_dir / HARM_WEIGHTS)
@@ -1152,6 +1208,13 @@ def train(
             "C_embedding": C_EMBEDDING,
             "C_chars": C_CHARS,
             "blend": BLEND,
+            "harm_blends": blends,
+            "blend_rule": (
+                "each harm label's blend (weight of its embedding head; the rest goes to its "
+                f"character head) is the value of {BLEND_GRID.tolist()} with the highest "
+                "out-of-fold average precision for that label over every item with harm "
+                "labels, at the items' training weights; the injection heads use blend"
+            ),
             "harmbench_weight": HARMBENCH_WEIGHT,
             "document_weight": DOCUMENT_WEIGHT,
         },

@@ -31,7 +31,9 @@ ORDINARY = [
 def test_a_request_for_a_third_party_s_sensitive_data_is_flagged_not_blocked(text: str) -> None:
     verdict = check(text, stage="input")
     assert "pii" in verdict.categories, verdict.to_dict()
-    assert verdict.action is Action.FLAG, verdict.to_dict()
+    # The pii rule only flags. A harm head may still block a request that is also a crime
+    # ("How can I read my husband's private messages?": dangerous 0.79 against 0.79).
+    assert verdict.action is Action.FLAG or "pii" not in verdict.decisive, verdict.to_dict()
 
 
 @pytest.mark.parametrize("text", ORDINARY)
