@@ -53,6 +53,12 @@ BLEND_GRID = np.round(np.arange(0.0, 1.01, 0.1), 1)
 HARMBENCH_WEIGHT = 0.5
 # The workplace set is the register the assistant is used in; its items count this many times.
 WORKPLACE_WEIGHT = 3.0
+# The OpenAI set's texts (real comments and chat, with OpenAI's own category labels) in the harm
+# heads. Out of fold, weights 1 / 2 / 3 / 4 gave OpenAI AUPRC 0.750 / 0.776 / 0.785 / 0.786 (hate
+# 0.556 / 0.592 / 0.610 / 0.619), and each step cost HarmBench blocked recall (73.2% / 72.3% /
+# 70.2% / 68.1%) and the translated workplace requests' flags; 2 is where the gain flattens, and
+# there the English workplace figures, XSTest and injection F1 did not move (2026-12-07 thirteenth).
+OPENAI_WEIGHT = 2.0
 # Texts of the harm sets are plain negatives for the injection head (an injection rule runs on
 # every question), at this weight, so they do not drown the injection set's own negatives.
 INJECTION_NEGATIVE_WEIGHT = 0.25
@@ -288,7 +294,7 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
     add(
         "openai",
         [
-            Item(ex, "openai", ex.text, ex.categories, False)
+            Item(ex, "openai", ex.text, ex.categories, False, OPENAI_WEIGHT)
             for ex in datasets.read_openai(data.openai)
             if not ex.held_out()
         ],
@@ -620,7 +626,11 @@ def out_of_fold(
 # (the same scores choose and measure, so the choice is a little optimistic about itself).
 LIMITS = {
     "injection_workplace_legitimate_blocked": 0.005,
-    "workplace_legitimate_blocked": 0.015,
+    # At 1.5%, with the OpenAI set at weight 2, the violence block threshold fell to 0.65 and
+    # blocked "Apply firm pressure to a bleeding wound..." and a fire-blanket question out of
+    # fold; a limit met out of fold is exceeded by about a point on unseen items of the same sets
+    # (2026-12-07 third), and blocking ordinary work is the worse failure.
+    "workplace_legitimate_blocked": 0.005,
     "xstest_safe_blocked": 0.04,
     "harmless_blocked": 0.05,
     "workplace_legitimate_flagged": 0.12,
@@ -1216,6 +1226,7 @@ def train(
                 "labels, at the items' training weights; the injection heads use blend"
             ),
             "harmbench_weight": HARMBENCH_WEIGHT,
+            "openai_weight": OPENAI_WEIGHT,
             "document_weight": DOCUMENT_WEIGHT,
         },
         "choice_rule": CHOICE_RULE,
