@@ -77,7 +77,17 @@ SEED_FILES = {
     "hard-negatives": "workplace-negatives.jsonl",
     # Harmful workplace requests and answer sentences beside legitimate ones on the same topics.
     "contrast": "workplace-contrast.jsonl",
+    # Injuries, first aid and accidents described plainly, as incident reports and safety notes
+    # put them: harm negatives only, at the workplace set's weight (see _SEED_WEIGHTS).
+    "injury-negatives": "injury-negatives.jsonl",
 }
+# OpenAI's violence label covers injuries described in detail (a car crash, a building collapse),
+# so the violence head blocked incident reports and first-aid notes: "The chef's knife slipped and
+# she needs stitches" scored 0.87 (moderation/data/workplace-probe). These seeds teach the harm
+# heads otherwise, at the workplace set's weight; the injection heads do not read them (as plain
+# negatives there they cost injection F1, 2026-12-07 thirteenth).
+_SEED_WEIGHTS = {"injury-negatives": WORKPLACE_WEIGHT}
+_HARM_ONLY_SEEDS = frozenset({"injury-negatives"})
 # A workplace request for someone's personal data (doxxing a coworker, pulling payroll records)
 # has no harm head of its own; it is taught as the criminal misuse of data it is.
 WORKPLACE_HARM_LABELS = {str(Category.PII): str(Category.DANGEROUS_AND_CRIMINAL_CONTENT)}
@@ -315,6 +325,7 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
         ],
     )
     for name in SEED_FILES:
+        harm_only = name in _HARM_ONLY_SEEDS
         add(
             name,
             [
@@ -323,7 +334,8 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
                     name,
                     ex.text,
                     None if ex.categories & _ATTACKS else ex.categories,
-                    None if ex.categories - _ATTACKS else bool(ex.categories),
+                    None if harm_only or ex.categories - _ATTACKS else bool(ex.categories),
+                    _SEED_WEIGHTS.get(name, 1.0),
                 )
                 for ex in seed_examples(name)
             ],
