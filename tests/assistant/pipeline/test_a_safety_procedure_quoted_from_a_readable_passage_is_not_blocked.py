@@ -28,8 +28,8 @@ STRICT = {
     "stages": {
         "output": {
             "rules": {
-                "violence_and_threats": {"threshold": 0.2},
-                "dangerous_and_criminal_content": {"threshold": 0.2},
+                "violence_and_threats": {"threshold": 0.1},
+                "dangerous_and_criminal_content": {"threshold": 0.1},
             }
         }
     }
