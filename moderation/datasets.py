@@ -53,10 +53,12 @@ class Example:
     unsafe: bool = False
     kind: str = ""
     # Workplace set only: its domain, language and English id (an item and its translations
-    # share the id, so they fall on the same side of every split and in the same fold).
+    # share the id, so they fall on the same side of every split and in the same fold), and the
+    # row's `source` ("written", "translated:<id>", or "written:<list>" for a later list).
     domain: str = ""
     lang: str = ""
     group: str = ""
+    source: str = ""
 
     def held_out(self) -> bool:
         """Whether this example is on the held-out side of the split (by group when it has one)."""
@@ -138,6 +140,7 @@ def read_workplace(path: Path | str) -> Iterator[Example]:
                     domain=row["domain"],
                     lang=row.get("lang", "en"),
                     group=group,
+                    source=source,
                 )
 
 

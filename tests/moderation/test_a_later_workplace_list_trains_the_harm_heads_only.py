@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from moderation.datasets import Example, read_workplace
+from moderation.training import (
+    LIMITS,
+    WORKPLACE_LIST_WEIGHT,
+    WORKPLACE_WEIGHT,
+    Item,
+    Sets,
+    _workplace_item,
+    calibrate,
+)
+from tests.moderation.synthetic_population import population
+
+WORKPLACE = Path(__file__).resolve().parents[2] / "moderation" / "data" / "workplace"
+_VECTORS = ("injection", "context", "jailbreak", "pii")
+
+
+def test_later_lists_train_the_harm_heads_at_their_weight_and_the_first_set_trains_both() -> None:
+    items = [_workplace_item(ex) for ex in read_workplace(WORKPLACE)]
+    later = [it for it in items if it.example.source.startswith("written:list-")]
+    first = [it for it in items if not it.example.source.startswith("written:")]
+    assert {it.example.source for it in later} == {f"written:list-{x}" for x in "bdefh"}
+    assert len(later) == 1509
+
+    # A later list never reaches the injection heads, even its jailbreak requests.
+    assert all(it.injection is None and it.weight == WORKPLACE_LIST_WEIGHT for it in later)
+    assert any("jailbreak" in it.example.categories for it in later)
+    # Its harmful items carry harm labels; a data request is taught as criminal misuse of data.
+    doxxing = [it for it in later if it.example.categories == {"pii"}]
+    assert doxxing and all(it.harm == {"dangerous_and_criminal_content"} for it in doxxing)
+
+    # The first set (and its translations) trains the injection heads too, at its own weight.
+    assert all(it.injection is not None and it.weight == WORKPLACE_WEIGHT for it in first)
+    assert any(it.injection for it in first)
+
+
+def test_the_block_limit_reads_the_first_set_and_the_flag_limit_reads_every_list() -> None:
+    items, _, scores = population(0)
+    before = calibrate(scores, Sets.of(items))
+
+    # 20 legitimate items of a later list that the violence head scores like harmful ones.
+    later = [
+        Item(
+            Example(f"later {i}", unsafe=False, kind="question", source="written:list-x"),
+            "workplace",
+            f"later-{i}",
+            frozenset(),
+            None,
+        )
+        for i in range(20)
+    ]
+    harm = np.zeros((20, 5))
+    harm[:, 2] = 0.95
+    more = replace(
+        scores,
+        harm=np.vstack([scores.harm, harm]),
+        advice=np.vstack([scores.advice, np.zeros((20, 3))]),
+        **{k: np.concatenate([getattr(scores, k), np.zeros(20)]) for k in _VECTORS},
+    )
+    sets = Sets.of(items + later)
+    after = calibrate(more, sets)
+
+    # They do not move the block thresholds the first set's limit chose...
+    assert after.block == before.block
+    # ...but they are flagged items like any other: the flag band had to rise to make room.
+    assert after.flag["violence_and_threats"] > before.flag["violence_and_threats"]
+    flagged = after.flagged(more, sets)
+    assert flagged[sets.workplace_legitimate].mean() <= LIMITS["workplace_legitimate_flagged"]
