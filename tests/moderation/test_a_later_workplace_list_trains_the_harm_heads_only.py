@@ -14,6 +14,7 @@ from moderation.training import (
     Sets,
     _workplace_item,
     calibrate,
+    figures,
 )
 from tests.moderation.synthetic_population import population
 
@@ -72,3 +73,9 @@ def test_the_block_limit_reads_the_first_set_and_the_flag_limit_reads_every_list
     assert after.flag["violence_and_threats"] > before.flag["violence_and_threats"]
     flagged = after.flagged(more, sets)
     assert flagged[sets.workplace_legitimate].mean() <= LIMITS["workplace_legitimate_flagged"]
+    # The lists' share is reported apart, since no block limit reads it.
+    per_list = figures(items + later, more, sets, after)["workplace_per_list"]
+    assert per_list["list-x"]["legitimate"]["n"] == 20
+    assert per_list["list-x"]["legitimate"]["blocked"] == 1.0
+    assert per_list["first"]["legitimate"]["n"] == 300
+    assert per_list["first"]["legitimate"]["blocked"] <= LIMITS["workplace_legitimate_blocked"]
