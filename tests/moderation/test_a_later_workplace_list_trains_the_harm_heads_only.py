@@ -26,8 +26,8 @@ def test_later_lists_train_the_harm_heads_at_their_weight_and_the_first_set_trai
     items = [_workplace_item(ex) for ex in read_workplace(WORKPLACE)]
     later = [it for it in items if it.example.source.startswith("written:list-")]
     first = [it for it in items if not it.example.source.startswith("written:")]
-    assert {it.example.source for it in later} == {f"written:list-{x}" for x in "bdefh"}
-    assert len(later) == 1509
+    assert {it.example.source for it in later} == {f"written:list-{x}" for x in "bdefhj"}
+    assert len(later) == 1814
 
     # A later list never reaches the injection heads, even its jailbreak requests.
     assert all(it.injection is None and it.weight == WORKPLACE_LIST_WEIGHT for it in later)
