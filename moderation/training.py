@@ -484,11 +484,16 @@ def other_document_items(folder: Path) -> list[Item]:
     return out
 
 
+def _later_list(ex: Example) -> bool:
+    """Whether a workplace item comes from one of the later lists (`source` "written:list-<x>")."""
+    return ex.source.startswith("written:")
+
+
 def _workplace_item(ex: Example) -> Item:
     harm = frozenset(WORKPLACE_HARM_LABELS.get(c, c) for c in ex.categories) - _ATTACKS
     # A jailbreak-only request has no harm label: the injection head learns it instead.
     only_attack = bool(ex.categories) and not harm
-    if ex.source.startswith("written:"):  # a later list: harm heads only
+    if _later_list(ex):  # harm heads only
         return Item(
             ex, "workplace", ex.group, None if only_attack else harm, None, WORKPLACE_LIST_WEIGHT
         )
@@ -748,7 +753,7 @@ class Sets:
                 lambda it: (
                     it.source == "workplace"
                     and not it.example.unsafe
-                    and not it.example.source.startswith("written:")
+                    and not _later_list(it.example)
                 )
             ),
             xstest_safe=mask(lambda it: it.source == "xstest" and not it.example.unsafe),
@@ -1000,7 +1005,7 @@ TARGETS: dict[str, tuple[str, float]] = {
 def _group_value(ex: Example, key: str) -> str:
     """A workplace item's value for a per-group figure; ``list``: "first" or the later list."""
     if key == "list":
-        return ex.source.split(":", 1)[1] if ex.source.startswith("written:") else "first"
+        return ex.source.split(":", 1)[1] if _later_list(ex) else "first"
     return str(getattr(ex, key))
 
 
