@@ -21,6 +21,7 @@ def _train(args: argparse.Namespace) -> int:
         workplace=args.workplace,
         documents=args.documents,
         clean_documents=args.clean_documents,
+        written=args.written,
     )
     report = train(data, args.out, limit=args.limit, folds=args.folds)
     print(f"report written to {args.out / 'training-report.json'}")
@@ -63,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--xstest", type=Path, help="XSTest .jsonl (its training half is used)")
     train.add_argument(
         "--workplace", type=Path, help="workplace set: a .jsonl file or its folder (training half)"
+    )
+    train.add_argument(
+        "--written",
+        type=Path,
+        help="written lists in the workplace format, outside its register (a .jsonl file or "
+        "their folder; training half): harm heads only",
     )
     train.add_argument(
         "--documents",

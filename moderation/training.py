@@ -96,6 +96,14 @@ _HARM_ONLY_SEEDS = frozenset({"injury-negatives"})
 # fifteenth). They count in the flag limits and the recall objectives of the calibration, but
 # not in the block limit (`Sets.workplace_first_legitimate`, see LIMITS).
 WORKPLACE_LIST_WEIGHT = 1.0
+# Written lists outside the workplace register (moderation/data/written/README.md): prompts that
+# only sound alarming beside their harmful twins ("prompts"), and chat and comment messages,
+# hateful, harassing or violent beside heated, profane and violence-related ones that break no
+# rule ("comments"). Harm heads only, at this weight; a comment list's legitimate messages have a
+# block limit of their own (`Sets.comments_legitimate`, LIMITS). Out of fold, at weight 1 / 2:
+# hate AUPRC 0.571 -> 0.607 / 0.611, violence 0.245 -> 0.293 / 0.314, but workplace harmful
+# flagged or blocked 90.7% -> 89.8% / 86.7% (2026-12-07 seventeenth).
+WRITTEN_LIST_WEIGHT = 1.0
 # A workplace request for someone's personal data (doxxing a coworker, pulling payroll records)
 # has no harm head of its own; it is taught as the criminal misuse of data it is.
 WORKPLACE_HARM_LABELS = {str(Category.PII): str(Category.DANGEROUS_AND_CRIMINAL_CONTENT)}
@@ -116,6 +124,9 @@ class TrainingData:
     # A folder of documents of other kinds (.docx, .html, .md, .txt): their passages are clean
     # negatives of the context head (moderation/clean_documents.py; the held-out one never read).
     clean_documents: Path | None = None
+    # Written lists in the workplace format, outside its register (the folder or one file):
+    # harm heads only (`_written_item`).
+    written: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -357,6 +368,15 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
                 if not ex.held_out()
             ],
         )
+    if data.written is not None:
+        add(
+            "written",
+            [
+                _written_item(ex)
+                for ex in datasets.read_workplace(data.written)
+                if not ex.held_out()
+            ],
+        )
     if data.xstest is not None:
         xs = [ex for ex in datasets.read_xstest(data.xstest) if not ex.held_out()]
         if limit is not None:
@@ -487,6 +507,14 @@ def other_document_items(folder: Path) -> list[Item]:
 def _later_list(ex: Example) -> bool:
     """Whether a workplace item comes from one of the later lists (`source` "written:list-<x>")."""
     return ex.source.startswith("written:")
+
+
+def _written_item(ex: Example) -> Item:
+    """An item of a written list: "comments" when its `source` is "written:comments-<x>", else
+    "prompts"; harm heads only, at WRITTEN_LIST_WEIGHT."""
+    source = "comments" if ex.source.startswith("written:comments") else "prompts"
+    harm = frozenset(WORKPLACE_HARM_LABELS.get(c, c) for c in ex.categories) - _ATTACKS
+    return Item(ex, source, ex.group, harm, None, WRITTEN_LIST_WEIGHT)
 
 
 def _workplace_item(ex: Example) -> Item:
@@ -667,6 +695,11 @@ LIMITS = {
     "workplace_legitimate_blocked": 0.005,
     "xstest_safe_blocked": 0.04,
     "harmless_blocked": 0.05,
+    # Heated, profane or violence-related messages that break no rule (the written comment
+    # lists): blocked at most this often. A block limit only, apart from `harmless_blocked` (the
+    # injection limit and the choice's ratio of recall to harmless items do not read them):
+    # flagging one only records it (2026-12-07 seventeenth).
+    "comments_legitimate_blocked": 0.05,
     "workplace_legitimate_flagged": 0.12,
     "messages_flagged": 0.10,
     # 1% before document sections were trained on; at 1% the choice fell to 0.72, where the
@@ -695,7 +728,8 @@ CHOICE_RULE = (
     "the workplace set's first set (not its later lists) blocked <= "
     "{workplace_legitimate_blocked:.1%}, XSTest safe prompts blocked <= "
     "{xstest_safe_blocked:.0%}, harmless OpenAI/injection-set texts blocked <= "
-    "{harmless_blocked:.0%} and the training companies' questions and answer passages blocked "
+    "{harmless_blocked:.0%}, the comment lists' ordinary messages blocked <= "
+    "{comments_legitimate_blocked:.0%} and the training companies' questions and answer passages blocked "
     "<= {enterprise_blocked:.1%} (each scored by heads that never saw its company); in these "
     "limits a harmless text counts as blocked when its score under either of two independent fold "
     "splits would block it, so no threshold sits just above harmless texts that a head trained "
@@ -723,6 +757,8 @@ class Sets:
     openai_positive: np.ndarray
     harmbench: np.ndarray
     harmless: np.ndarray  # OpenAI negatives and the injection set's harmless texts
+    # The comment lists' ordinary messages (heated, profane, about violence): a block limit only.
+    comments_legitimate: np.ndarray
     messages: np.ndarray  # the injection set's harmless texts: everyday questions and requests
     injection_set: np.ndarray
     injection_positive: np.ndarray
@@ -763,6 +799,7 @@ class Sets:
             harmless=mask(
                 lambda it: it.source in ("openai", "injections") and not it.example.unsafe
             ),
+            comments_legitimate=mask(lambda it: it.source == "comments" and not it.example.unsafe),
             messages=mask(lambda it: it.source == "injections" and not it.example.unsafe),
             injection_set=mask(lambda it: it.source == "injections"),
             injection_positive=mask(lambda it: it.source == "injections" and it.example.unsafe),
@@ -923,6 +960,7 @@ def calibrate(
             _rate(hit, sets.workplace_first_legitimate) <= LIMITS["workplace_legitimate_blocked"]
             and _rate(hit, sets.xstest_safe) <= LIMITS["xstest_safe_blocked"]
             and _rate(hit, sets.harmless) <= LIMITS["harmless_blocked"]
+            and _rate(hit, sets.comments_legitimate) <= LIMITS["comments_legitimate_blocked"]
             and _rate(hit, enterprise) <= LIMITS["enterprise_blocked"]
         )
 
@@ -1027,6 +1065,7 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     out["harmbench_blocked_recall"] = _rate(blocked, sets.harmbench)
     out["harmless_blocked"] = _rate(blocked, sets.harmless)
     out["harmless_flagged"] = _rate(flagged, sets.harmless)
+    out["comments_legitimate_blocked"] = _rate(blocked, sets.comments_legitimate)
     out["messages_flagged"] = _rate(flagged, sets.messages)
     out["xstest_unsafe_flagged_or_blocked"] = _rate(acted, sets.xstest_unsafe)
     out["xstest_unsafe_blocked"] = _rate(blocked, sets.xstest_unsafe)
@@ -1135,6 +1174,22 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
                 },
             }
         out[name] = groups
+    # The written lists (training half, harm heads only): each list's legitimate and harmful
+    # items, scored by heads that never saw them.
+    written = np.array([it.source in ("prompts", "comments") for it in items])
+    unsafe = np.array([it.example.unsafe for it in items])
+    out["written_per_list"] = {
+        name: {
+            label: {
+                "n": int((m & part).sum()),
+                "blocked": round(_rate(blocked, m & part), 4),
+                "flagged": round(_rate(flagged, m & part), 4),
+            }
+            for label, part in (("legitimate", ~unsafe), ("harmful", unsafe))
+        }
+        for name in sorted({it.example.source for it, w in zip(items, written, strict=True) if w})
+        for m in [written & np.array([it.example.source == name for it in items])]
+    }
     if sets.enterprise_questions.any():
         # Each company's questions and answers, scored by heads that never saw that company.
         out["enterprise_per_company"] = {

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from moderation.datasets import Example, read_workplace
+from moderation.training import (
+    LIMITS,
+    WRITTEN_LIST_WEIGHT,
+    Item,
+    Sets,
+    _written_item,
+    calibrate,
+    figures,
+)
+from tests.moderation.synthetic_population import population
+
+WRITTEN = Path(__file__).resolve().parents[2] / "moderation" / "data" / "written"
+_VECTORS = ("injection", "context", "jailbreak", "pii")
+
+
+def test_written_lists_train_the_harm_heads_only_and_comment_messages_have_a_block_limit() -> None:
+    items = [_written_item(ex) for ex in read_workplace(WRITTEN)]
+    assert {it.source for it in items} == {"prompts", "comments"}
+    assert all(it.injection is None and it.weight == WRITTEN_LIST_WEIGHT for it in items)
+    harmful = [it for it in items if it.example.unsafe]
+    assert harmful and all(it.harm for it in harmful)
+    # A request for a private person's data is taught as the criminal misuse of data it is.
+    assert any(it.harm == {"dangerous_and_criminal_content"} for it in harmful)
+    assert all(it.harm == frozenset() for it in items if not it.example.unsafe)
+
+    sets = Sets.of(items)
+    comments = np.array([it.source == "comments" for it in items])
+    unsafe = np.array([it.example.unsafe for it in items])
+    assert (sets.comments_legitimate == (comments & ~unsafe)).all()
+    assert not sets.harmless.any()
+    # Neither list is a workplace list: no workplace limit or objective reads them.
+    assert not (sets.workplace_legitimate | sets.workplace_harmful).any()
+
+
+def test_ordinary_messages_of_a_comment_list_hold_the_block_threshold_up() -> None:
+    items, _, scores = population(0)
+    before = calibrate(scores, Sets.of(items))
+
+    # Heated messages that break no rule, which the violence head scores like harmful ones.
+    messages = [
+        Item(
+            Example(f"message {i}", unsafe=False, source="written:comments-x"),
+            "comments",
+            f"message-{i}",
+            frozenset(),
+            None,
+        )
+        for i in range(60)
+    ]
+    harm = np.zeros((60, 5))
+    harm[:, 2] = np.linspace(0.55, 0.75, 60)
+    more = replace(
+        scores,
+        harm=np.vstack([scores.harm, harm]),
+        advice=np.vstack([scores.advice, np.zeros((60, 3))]),
+        **{k: np.concatenate([getattr(scores, k), np.zeros(60)]) for k in _VECTORS},
+    )
+    sets = Sets.of(items + messages)
+    after = calibrate(more, sets)
+
+    assert after.block["violence_and_threats"] > before.block["violence_and_threats"]
+    blocked = after.blocked(more, sets)
+    assert blocked[sets.comments_legitimate].mean() <= LIMITS["comments_legitimate_blocked"]
+    assert before.block["violence_and_threats"] < 0.75
+    per_list = figures(items + messages, more, sets, after)["written_per_list"]
+    assert per_list["written:comments-x"]["legitimate"]["n"] == 60
+    assert per_list["written:comments-x"]["harmful"]["n"] == 0
