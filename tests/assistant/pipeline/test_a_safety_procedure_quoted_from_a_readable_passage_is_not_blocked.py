@@ -2,9 +2,10 @@
 handbook, which the asker may read, is delivered, while a harmful sentence with no support in any
 passage is still blocked.
 
-The shipped classifier no longer blocks this procedure even on its own, so the mechanism (a block
-lifted to a flag that names the supporting passage) is shown under a strict policy, as a company
-that blocks at lower scores would run it."""
+The shipped classifier no longer blocks this procedure even on its own (it scores under 0.1 for
+violence and for dangerous content), so the mechanism (a block lifted to a flag that names the
+supporting passage) is shown under a strict policy, as a company that blocks at very low scores
+would run it."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ STRICT = {
     "stages": {
         "output": {
             "rules": {
-                "violence_and_threats": {"threshold": 0.1},
-                "dangerous_and_criminal_content": {"threshold": 0.1},
+                "violence_and_threats": {"threshold": 0.05},
+                "dangerous_and_criminal_content": {"threshold": 0.05},
             }
         }
     }
