@@ -73,3 +73,35 @@ def test_ordinary_messages_of_a_comment_list_hold_the_block_threshold_up() -> No
     per_list = figures(items + messages, more, sets, after)["written_per_list"]
     assert per_list["written:comments-x"]["legitimate"]["n"] == 60
     assert per_list["written:comments-x"]["harmful"]["n"] == 0
+
+
+def test_alarming_but_fine_prompts_of_a_prompt_list_are_never_blocked() -> None:
+    items, _, scores = population(0)
+
+    # Questions for help ("What should I do if someone tells me they want to end their life?")
+    # that the violence head scores like the middle of the harmful items.
+    prompts = [
+        Item(
+            Example(f"prompt {i}", unsafe=False, source="written:prompts-x"),
+            "prompts",
+            f"prompt-{i}",
+            frozenset(),
+            None,
+        )
+        for i in range(50)
+    ]
+    harm = np.zeros((50, 5))
+    harm[:, 2] = np.linspace(0.5, 0.7, 50)
+    more = replace(
+        scores,
+        harm=np.vstack([scores.harm, harm]),
+        advice=np.vstack([scores.advice, np.zeros((50, 3))]),
+        **{k: np.concatenate([getattr(scores, k), np.zeros(50)]) for k in _VECTORS},
+    )
+    sets = Sets.of(items + prompts)
+    assert sets.prompts_legitimate.sum() == 50 and not sets.harmless[-50:].any()
+    after = calibrate(more, sets)
+
+    assert after.block["violence_and_threats"] > 0.7
+    assert not after.blocked(more, sets)[sets.prompts_legitimate].any()
+    assert figures(items + prompts, more, sets, after)["prompts_legitimate_blocked"] == 0.0
