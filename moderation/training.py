@@ -359,24 +359,13 @@ def collect(data: TrainingData, *, limit: int | None = None) -> tuple[list[Item]
                 for ex in seed_examples(name)
             ],
         )
-    if data.workplace is not None:
-        add(
-            "workplace",
-            [
-                _workplace_item(ex)
-                for ex in datasets.read_workplace(data.workplace)
-                if not ex.held_out()
-            ],
-        )
-    if data.written is not None:
-        add(
-            "written",
-            [
-                _written_item(ex)
-                for ex in datasets.read_workplace(data.written)
-                if not ex.held_out()
-            ],
-        )
+    # The workplace set and the written lists share its format (their training halves).
+    for name, path, item_of in (
+        ("workplace", data.workplace, _workplace_item),
+        ("written", data.written, _written_item),
+    ):
+        if path is not None:
+            add(name, [item_of(ex) for ex in datasets.read_workplace(path) if not ex.held_out()])
     if data.xstest is not None:
         xs = [ex for ex in datasets.read_xstest(data.xstest) if not ex.held_out()]
         if limit is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from moderation.datasets import Example
@@ -57,3 +59,39 @@ def population(seed: int, *, harmbench: bool = True) -> tuple[list[Item], np.nda
         pii=np.zeros(len(items)),
     )
     return items, unsafe, scores
+
+
+def with_scored(
+    items: list[Item],
+    scores: Scores,
+    source: str,
+    list_source: str,
+    column: int,
+    low: float,
+    high: float,
+    n: int,
+) -> tuple[list[Item], Scores]:
+    """The population and ``n`` legitimate items of a written list (`Item.source` ``source``,
+    `Example.source` ``list_source``) that one harm head scores from ``low`` to ``high``."""
+    extra = [
+        Item(
+            Example(f"{source} {i}", unsafe=False, kind="question", source=list_source),
+            source,
+            f"{source}-{i}",
+            frozenset(),
+            None,
+        )
+        for i in range(n)
+    ]
+    harm = np.zeros((n, 5))
+    harm[:, column] = np.linspace(low, high, n)
+    more = replace(
+        scores,
+        harm=np.vstack([scores.harm, harm]),
+        advice=np.vstack([scores.advice, np.zeros((n, 3))]),
+        **{
+            k: np.concatenate([getattr(scores, k), np.zeros(n)])
+            for k in ("injection", "context", "jailbreak", "pii")
+        },
+    )
+    return items + extra, more

@@ -1,22 +1,18 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
-from moderation.datasets import Example, read_workplace
+from moderation.datasets import read_workplace
 from moderation.training import (
     LIMITS,
     WORKPLACE_LIST_WEIGHT,
     WORKPLACE_WEIGHT,
-    Item,
     Sets,
     _workplace_item,
     calibrate,
     figures,
 )
-from tests.moderation.synthetic_population import population
+from tests.moderation.synthetic_population import population, with_scored
 
 WORKPLACE = Path(__file__).resolve().parents[2] / "moderation" / "data" / "workplace"
 _VECTORS = ("injection", "context", "jailbreak", "pii")
@@ -46,25 +42,8 @@ def test_the_block_limit_reads_the_first_set_and_the_flag_limit_reads_every_list
     before = calibrate(scores, Sets.of(items))
 
     # 20 legitimate items of a later list that the violence head scores like harmful ones.
-    later = [
-        Item(
-            Example(f"later {i}", unsafe=False, kind="question", source="written:list-x"),
-            "workplace",
-            f"later-{i}",
-            frozenset(),
-            None,
-        )
-        for i in range(20)
-    ]
-    harm = np.zeros((20, 5))
-    harm[:, 2] = 0.95
-    more = replace(
-        scores,
-        harm=np.vstack([scores.harm, harm]),
-        advice=np.vstack([scores.advice, np.zeros((20, 3))]),
-        **{k: np.concatenate([getattr(scores, k), np.zeros(20)]) for k in _VECTORS},
-    )
-    sets = Sets.of(items + later)
+    items, more = with_scored(items, scores, "workplace", "written:list-x", 2, 0.95, 0.95, 20)
+    sets = Sets.of(items)
     after = calibrate(more, sets)
 
     # They do not move the block thresholds the first set's limit chose...
@@ -74,7 +53,7 @@ def test_the_block_limit_reads_the_first_set_and_the_flag_limit_reads_every_list
     flagged = after.flagged(more, sets)
     assert flagged[sets.workplace_legitimate].mean() <= LIMITS["workplace_legitimate_flagged"]
     # The lists' share is reported apart, since no block limit reads it.
-    per_list = figures(items + later, more, sets, after)["workplace_per_list"]
+    per_list = figures(items, more, sets, after)["workplace_per_list"]
     assert per_list["list-x"]["legitimate"]["n"] == 20
     assert per_list["list-x"]["legitimate"]["blocked"] == 1.0
     assert per_list["first"]["legitimate"]["n"] == 300

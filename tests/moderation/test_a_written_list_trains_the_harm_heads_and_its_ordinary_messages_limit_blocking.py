@@ -1,24 +1,21 @@
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from moderation.datasets import Example, read_workplace
+from moderation.datasets import read_workplace
 from moderation.training import (
     LIMITS,
     WRITTEN_LIST_WEIGHT,
-    Item,
     Sets,
     _written_item,
     calibrate,
     figures,
 )
-from tests.moderation.synthetic_population import population
+from tests.moderation.synthetic_population import population, with_scored
 
 WRITTEN = Path(__file__).resolve().parents[2] / "moderation" / "data" / "written"
-_VECTORS = ("injection", "context", "jailbreak", "pii")
 
 
 def test_written_lists_train_the_harm_heads_only_and_comment_messages_have_a_block_limit() -> None:
@@ -45,32 +42,15 @@ def test_ordinary_messages_of_a_comment_list_hold_the_block_threshold_up() -> No
     before = calibrate(scores, Sets.of(items))
 
     # Heated messages that break no rule, which the violence head scores like harmful ones.
-    messages = [
-        Item(
-            Example(f"message {i}", unsafe=False, source="written:comments-x"),
-            "comments",
-            f"message-{i}",
-            frozenset(),
-            None,
-        )
-        for i in range(60)
-    ]
-    harm = np.zeros((60, 5))
-    harm[:, 2] = np.linspace(0.55, 0.75, 60)
-    more = replace(
-        scores,
-        harm=np.vstack([scores.harm, harm]),
-        advice=np.vstack([scores.advice, np.zeros((60, 3))]),
-        **{k: np.concatenate([getattr(scores, k), np.zeros(60)]) for k in _VECTORS},
-    )
-    sets = Sets.of(items + messages)
-    after = calibrate(more, sets)
+    items, scores = with_scored(items, scores, "comments", "written:comments-x", 2, 0.55, 0.75, 60)
+    sets = Sets.of(items)
+    after = calibrate(scores, sets)
 
     assert after.block["violence_and_threats"] > before.block["violence_and_threats"]
-    blocked = after.blocked(more, sets)
-    assert blocked[sets.comments_legitimate].mean() <= LIMITS["comments_legitimate_blocked"]
     assert before.block["violence_and_threats"] < 0.75
-    per_list = figures(items + messages, more, sets, after)["written_per_list"]
+    blocked = after.blocked(scores, sets)
+    assert blocked[sets.comments_legitimate].mean() <= LIMITS["comments_legitimate_blocked"]
+    per_list = figures(items, scores, sets, after)["written_per_list"]
     assert per_list["written:comments-x"]["legitimate"]["n"] == 60
     assert per_list["written:comments-x"]["harmful"]["n"] == 0
 
@@ -80,28 +60,11 @@ def test_alarming_but_fine_prompts_of_a_prompt_list_are_never_blocked() -> None:
 
     # Questions for help ("What should I do if someone tells me they want to end their life?")
     # that the violence head scores like the middle of the harmful items.
-    prompts = [
-        Item(
-            Example(f"prompt {i}", unsafe=False, source="written:prompts-x"),
-            "prompts",
-            f"prompt-{i}",
-            frozenset(),
-            None,
-        )
-        for i in range(50)
-    ]
-    harm = np.zeros((50, 5))
-    harm[:, 2] = np.linspace(0.5, 0.7, 50)
-    more = replace(
-        scores,
-        harm=np.vstack([scores.harm, harm]),
-        advice=np.vstack([scores.advice, np.zeros((50, 3))]),
-        **{k: np.concatenate([getattr(scores, k), np.zeros(50)]) for k in _VECTORS},
-    )
-    sets = Sets.of(items + prompts)
+    items, scores = with_scored(items, scores, "prompts", "written:prompts-x", 2, 0.5, 0.7, 50)
+    sets = Sets.of(items)
     assert sets.prompts_legitimate.sum() == 50 and not sets.harmless[-50:].any()
-    after = calibrate(more, sets)
+    after = calibrate(scores, sets)
 
     assert after.block["violence_and_threats"] > 0.7
-    assert not after.blocked(more, sets)[sets.prompts_legitimate].any()
-    assert figures(items + prompts, more, sets, after)["prompts_legitimate_blocked"] == 0.0
+    assert not after.blocked(scores, sets)[sets.prompts_legitimate].any()
+    assert figures(items, scores, sets, after)["prompts_legitimate_blocked"] == 0.0
