@@ -99,8 +99,9 @@ WORKPLACE_LIST_WEIGHT = 1.0
 # Written lists outside the workplace register (moderation/data/written/README.md): prompts that
 # only sound alarming beside their harmful twins ("prompts"), and chat and comment messages,
 # hateful, harassing or violent beside heated, profane and violence-related ones that break no
-# rule ("comments"). Harm heads only, at this weight; a comment list's legitimate messages have a
-# block limit of their own (`Sets.comments_legitimate`, LIMITS). Out of fold, at weight 1 / 2:
+# rule ("comments"). Harm heads only, at this weight; each kind's legitimate items have a block
+# limit of their own (`Sets.comments_legitimate`, `Sets.prompts_legitimate`, LIMITS), and no
+# workplace limit or objective reads them. Out of fold, at weight 1 / 2:
 # hate AUPRC 0.571 -> 0.607 / 0.611, violence 0.245 -> 0.293 / 0.314, but workplace harmful
 # flagged or blocked 90.7% -> 89.8% / 86.7% (2026-12-07 seventeenth).
 WRITTEN_LIST_WEIGHT = 1.0
