@@ -1052,6 +1052,15 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score
 
     blocked, flagged, acted = t.blocked(s, sets), t.flagged(s, sets), t.any_action(s, sets)
+
+    def shares(mask: np.ndarray) -> dict[str, Any]:
+        """How many items a mask holds, and the share of them blocked and flagged or blocked."""
+        return {
+            "n": int(mask.sum()),
+            "blocked": round(_rate(blocked, mask), 4),
+            "flagged": round(_rate(flagged, mask), 4),
+        }
+
     openai = np.array([it.source == "openai" for it in items])
     out: dict[str, Any] = {}
     y = np.array([it.example.unsafe for it in items])[openai]
@@ -1163,16 +1172,8 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
                 ]
             )
             groups[value] = {
-                "legitimate": {
-                    "n": int((m & sets.workplace_legitimate).sum()),
-                    "blocked": round(_rate(blocked, m & sets.workplace_legitimate), 4),
-                    "flagged": round(_rate(flagged, m & sets.workplace_legitimate), 4),
-                },
-                "harmful": {
-                    "n": int((m & sets.workplace_harmful).sum()),
-                    "blocked": round(_rate(blocked, m & sets.workplace_harmful), 4),
-                    "flagged": round(_rate(flagged, m & sets.workplace_harmful), 4),
-                },
+                "legitimate": shares(m & sets.workplace_legitimate),
+                "harmful": shares(m & sets.workplace_harmful),
             }
         out[name] = groups
     # The written lists (training half, harm heads only): each list's legitimate and harmful
@@ -1180,14 +1181,7 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
     written = np.array([it.source in ("prompts", "comments") for it in items])
     unsafe = np.array([it.example.unsafe for it in items])
     out["written_per_list"] = {
-        name: {
-            label: {
-                "n": int((m & part).sum()),
-                "blocked": round(_rate(blocked, m & part), 4),
-                "flagged": round(_rate(flagged, m & part), 4),
-            }
-            for label, part in (("legitimate", ~unsafe), ("harmful", unsafe))
-        }
+        name: {"legitimate": shares(m & ~unsafe), "harmful": shares(m & unsafe)}
         for name in sorted({it.example.source for it, w in zip(items, written, strict=True) if w})
         for m in [written & np.array([it.example.source == name for it in items])]
     }
@@ -1195,11 +1189,7 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
         # Each company's questions and answers, scored by heads that never saw that company.
         out["enterprise_per_company"] = {
             company: {
-                part: {
-                    "n": int((m & mask).sum()),
-                    "blocked": round(_rate(blocked, m & mask), 4),
-                    "flagged": round(_rate(flagged, m & mask), 4),
-                }
+                part: shares(m & mask)
                 for part, mask in (
                     ("questions", sets.enterprise_questions),
                     ("answers", sets.enterprise_answers),
