@@ -105,6 +105,10 @@ WORKPLACE_LIST_WEIGHT = 1.0
 # hate AUPRC 0.571 -> 0.607 / 0.611, violence 0.245 -> 0.293 / 0.314, but workplace harmful
 # flagged or blocked 90.7% -> 89.8% / 86.7% (2026-12-07 seventeenth).
 WRITTEN_LIST_WEIGHT = 1.0
+# Written injection lists (moderation/data/written/README.md): messages that try to hijack the
+# assistant beside ordinary ones in the same words, in five languages; the input injection head
+# only, at this weight.
+INJECTION_LIST_WEIGHT = 1.0
 # A workplace request for someone's personal data (doxxing a coworker, pulling payroll records)
 # has no harm head of its own; it is taught as the criminal misuse of data it is.
 WORKPLACE_HARM_LABELS = {str(Category.PII): str(Category.DANGEROUS_AND_CRIMINAL_CONTENT)}
@@ -500,8 +504,19 @@ def _later_list(ex: Example) -> bool:
 
 
 def _written_item(ex: Example) -> Item:
-    """An item of a written list: "comments" when its `source` is "written:comments-<x>", else
-    "prompts"; harm heads only, at WRITTEN_LIST_WEIGHT."""
+    """An item of a written list: "comments" when its `source` is "written:comments-<x>",
+    "injection-list" when it is "written:injections-<x>", else "prompts". The first two kinds
+    train the harm heads only, at WRITTEN_LIST_WEIGHT; an injection list trains the input
+    injection head only (its legitimate messages are its negatives), at INJECTION_LIST_WEIGHT."""
+    if ex.source.startswith("written:injections"):
+        return Item(
+            ex,
+            "injection-list",
+            ex.group,
+            None,
+            bool(ex.categories & _ATTACKS),
+            INJECTION_LIST_WEIGHT,
+        )
     source = "comments" if ex.source.startswith("written:comments") else "prompts"
     harm = frozenset(WORKPLACE_HARM_LABELS.get(c, c) for c in ex.categories) - _ATTACKS
     return Item(ex, source, ex.group, harm, None, WRITTEN_LIST_WEIGHT)
@@ -1176,9 +1191,10 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
                 "harmful": shares(m & sets.workplace_harmful),
             }
         out[name] = groups
-    # The written lists (training half, harm heads only): each list's legitimate and harmful
-    # items, scored by heads that never saw them.
-    written = np.array([it.source in ("prompts", "comments") for it in items])
+    # The written lists (training half; an injection list trains the input injection head, the
+    # others the harm heads): each list's legitimate and harmful items, scored by heads that
+    # never saw them.
+    written = np.array([it.source in ("prompts", "comments", "injection-list") for it in items])
     unsafe = np.array([it.example.unsafe for it in items])
     out["written_per_list"] = {
         name: {"legitimate": shares(m & ~unsafe), "harmful": shares(m & unsafe)}
