@@ -22,7 +22,7 @@ def test_later_lists_train_the_harm_heads_at_their_weight_and_the_first_set_trai
     items = [_workplace_item(ex) for ex in read_workplace(WORKPLACE)]
     later = [it for it in items if it.example.source.startswith("written:list-")]
     first = [it for it in items if not it.example.source.startswith("written:")]
-    assert {it.example.source for it in later} == {f"written:list-{x}" for x in "bdefhj"}
+    assert {it.example.source for it in later} == {f"written:list-{x}" for x in "bdefhjm"}
     assert len(later) == 1814
 
     # A later list never reaches the injection heads, even its jailbreak requests.
