@@ -23,7 +23,7 @@ def test_later_lists_train_the_harm_heads_at_their_weight_and_the_first_set_trai
     later = [it for it in items if it.example.source.startswith("written:list-")]
     first = [it for it in items if not it.example.source.startswith("written:")]
     assert {it.example.source for it in later} == {f"written:list-{x}" for x in "bdefhjm"}
-    assert len(later) == 1814
+    assert len(later) == 2134
 
     # A later list never reaches the injection heads, even its jailbreak requests.
     assert all(it.injection is None and it.weight == WORKPLACE_LIST_WEIGHT for it in later)
