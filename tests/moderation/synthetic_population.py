@@ -83,9 +83,15 @@ def with_scored(
         )
         for i in range(n)
     ]
+    return items + extra, with_rows(scores, column, np.linspace(low, high, n))
+
+
+def with_rows(scores: Scores, column: int, values: np.ndarray) -> Scores:
+    """``scores`` and one row more per value: that harm head's score, every other score 0."""
+    n = len(values)
     harm = np.zeros((n, 5))
-    harm[:, column] = np.linspace(low, high, n)
-    more = replace(
+    harm[:, column] = values
+    return replace(
         scores,
         harm=np.vstack([scores.harm, harm]),
         advice=np.vstack([scores.advice, np.zeros((n, 3))]),
@@ -94,4 +100,3 @@ def with_scored(
             for k in ("injection", "context", "jailbreak", "pii")
         },
     )
-    return items + extra, more

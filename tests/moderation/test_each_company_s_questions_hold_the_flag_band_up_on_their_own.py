@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from moderation.datasets import Example
 from moderation.training import LIMITS, Item, Sets, calibrate, figures, worst_company_rate
-from tests.moderation.synthetic_population import population
+from tests.moderation.synthetic_population import population, with_rows
 
 
 def _with_questions(items, scores, company: str, low: float, high: float, n: int):
@@ -22,18 +20,7 @@ def _with_questions(items, scores, company: str, low: float, high: float, n: int
         )
         for i in range(n)
     ]
-    harm = np.zeros((n, 5))
-    harm[:, 2] = np.linspace(low, high, n)
-    more = replace(
-        scores,
-        harm=np.vstack([scores.harm, harm]),
-        advice=np.vstack([scores.advice, np.zeros((n, 3))]),
-        **{
-            k: np.concatenate([getattr(scores, k), np.zeros(n)])
-            for k in ("injection", "context", "jailbreak", "pii")
-        },
-    )
-    return items + extra, more
+    return items + extra, with_rows(scores, 2, np.linspace(low, high, n))
 
 
 def test_each_company_s_questions_hold_the_flag_band_up_on_their_own() -> None:
