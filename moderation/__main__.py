@@ -69,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--written",
         type=Path,
         help="written lists in the workplace format, outside its register (a .jsonl file or "
-        "their folder; training half): harm heads only",
+        "their folder; training half): prompts and comments train the harm heads only, an "
+        "injection list (source written:injections-<x>) the injection heads only",
     )
     train.add_argument(
         "--documents",

@@ -106,8 +106,8 @@ WORKPLACE_LIST_WEIGHT = 1.0
 # flagged or blocked 90.7% -> 89.8% / 86.7% (2026-12-07 seventeenth).
 WRITTEN_LIST_WEIGHT = 1.0
 # Written injection lists (moderation/data/written/README.md): messages that try to hijack the
-# assistant beside ordinary ones in the same words, in five languages; the input injection head
-# only, at this weight.
+# assistant beside ordinary ones in the same words, in five languages; the injection heads only
+# (input, and context, which reads every input item too), at this weight.
 INJECTION_LIST_WEIGHT = 1.0
 # A workplace request for someone's personal data (doxxing a coworker, pulling payroll records)
 # has no harm head of its own; it is taught as the criminal misuse of data it is.
@@ -130,7 +130,8 @@ class TrainingData:
     # negatives of the context head (moderation/clean_documents.py; the held-out one never read).
     clean_documents: Path | None = None
     # Written lists in the workplace format, outside its register (the folder or one file):
-    # harm heads only (`_written_item`).
+    # prompts and comments train the harm heads only, an injection list the injection heads only
+    # (`_written_item`).
     written: Path | None = None
 
 
@@ -506,8 +507,8 @@ def _later_list(ex: Example) -> bool:
 def _written_item(ex: Example) -> Item:
     """An item of a written list: "comments" when its `source` is "written:comments-<x>",
     "injection-list" when it is "written:injections-<x>", else "prompts". The first two kinds
-    train the harm heads only, at WRITTEN_LIST_WEIGHT; an injection list trains the input
-    injection head only (its legitimate messages are its negatives), at INJECTION_LIST_WEIGHT."""
+    train the harm heads only, at WRITTEN_LIST_WEIGHT; an injection list trains the injection
+    heads only (its legitimate messages are their negatives), at INJECTION_LIST_WEIGHT."""
     if ex.source.startswith("written:injections"):
         return Item(
             ex,
@@ -1209,7 +1210,7 @@ def figures(items: Sequence[Item], s: Scores, sets: Sets, t: Thresholds) -> dict
                 "harmful": shares(m & sets.workplace_harmful),
             }
         out[name] = groups
-    # The written lists (training half; an injection list trains the input injection head, the
+    # The written lists (training half; an injection list trains the injection heads, the
     # others the harm heads): each list's legitimate and harmful items, scored by heads that
     # never saw them.
     written = np.array([it.source in ("prompts", "comments", "injection-list") for it in items])
