@@ -1,4 +1,4 @@
-"""Linear classifier heads over embeddings and character n-grams, stored as .npz files."""
+"""Linear classifier heads over embeddings (and character n-grams), stored as .npz files."""
 
 from __future__ import annotations
 
@@ -96,6 +96,56 @@ class LinearHeads:
             )
 
 
+@dataclass(frozen=True)
+class EmbeddingHeads:
+    """One logistic head per label on the embedding columns alone, and each label's share.
+
+    The OpenAI-set harm heads (`classifier.OPENAI_HARM_WEIGHTS`): trained on the real, labelled
+    comments and chat messages only, they are mixed into the main heads' category scores, each
+    category by its own ``share`` (0: not mixed in).
+    """
+
+    labels: tuple[str, ...]
+    coef: NDArray[np.float32]  # (labels, columns)
+    bias: NDArray[np.float32]  # (labels,)
+    share: NDArray[np.float32]  # (labels,)
+
+    def probabilities(self, rows: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Probabilities (rows x labels), one embedding row each."""
+        return _sigmoid(rows[:, : self.coef.shape[1]] @ self.coef.T + self.bias)
+
+    def score(self, features: TextFeatures) -> dict[str, float]:
+        """Probabilities per label for one text; a long text's worst window counts."""
+        probs = self.probabilities(features.windows).max(axis=0)
+        return {label: float(p) for label, p in zip(self.labels, probs, strict=True)}
+
+    def shares(self) -> dict[str, float]:
+        """Each label's share in the mixed score."""
+        return {label: round(float(s), 4) for label, s in zip(self.labels, self.share, strict=True)}
+
+    def save(self, path: Path) -> None:
+        """Write the heads as a compressed .npz (float16 coefficients)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(
+            path,
+            labels=np.array(self.labels),
+            coef=self.coef.astype(np.float16),
+            bias=self.bias.astype(np.float32),
+            share=self.share.astype(np.float32),
+        )
+
+    @classmethod
+    def load(cls, path: Path | str) -> EmbeddingHeads:
+        """Read heads written by ``save``."""
+        with np.load(path, allow_pickle=False) as data:
+            return cls(
+                labels=tuple(str(x) for x in data["labels"]),
+                coef=data["coef"].astype(np.float32),
+                bias=data["bias"].astype(np.float32),
+                share=data["share"].astype(np.float32),
+            )
+
+
 def _blend(stored: NDArray[np.float32]) -> float | NDArray[np.float32]:
     """One weight for every label (heads written before 2026-12-07), or one per label."""
     return float(stored) if stored.ndim == 0 else stored.astype(np.float32)
@@ -113,3 +163,11 @@ def packaged_heads(name: str) -> LinearHeads:
     ref = resources.files(WEIGHTS_PACKAGE).joinpath(name)
     with resources.as_file(ref) as path:
         return LinearHeads.load(path)
+
+
+@functools.cache
+def packaged_embedding_heads(name: str) -> EmbeddingHeads:
+    """Embedding-only heads shipped in moderation/weights/, loaded once per process."""
+    ref = resources.files(WEIGHTS_PACKAGE).joinpath(name)
+    with resources.as_file(ref) as path:
+        return EmbeddingHeads.load(path)

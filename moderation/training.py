@@ -28,7 +28,7 @@ from moderation.categories import (
     Category,
 )
 from moderation.datasets import Example
-from moderation.heads import LinearHeads
+from moderation.heads import EmbeddingHeads, LinearHeads
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,12 @@ WORKPLACE_WEIGHT = 3.0
 # 70.2% / 68.1%) and the translated workplace requests' flags; 2 is where the gain flattens, and
 # there the English workplace figures, XSTest and injection F1 did not move (2026-12-07 thirteenth).
 OPENAI_WEIGHT = 2.0
+# The OpenAI-set heads (`_fit_openai`): logistic heads on the embedding alone, trained on the
+# OpenAI set's training half only, mixed into each harm category by a share chosen out of fold
+# (`openai_shares`). Their C is weaker than the main heads' (C 3, 10 and 30 were tried out of
+# fold on 2026-12-08: 0.805, 0.809 and 0.802 OpenAI AUPRC).
+OPENAI_HEAD_C = 10.0
+OPENAI_HARM_WEIGHTS = "harm-openai.npz"
 # Texts of the harm sets are plain negatives for the injection head (an injection rule runs on
 # every question), at this weight, so they do not drown the injection set's own negatives.
 INJECTION_NEGATIVE_WEIGHT = 0.25
@@ -244,6 +250,72 @@ def _fit_harm(
     if blends is None:
         return heads
     return replace(heads, blend=np.array([blends[label] for label in HARM_LABELS], np.float32))
+
+
+_OPENAI_LABELS = [str(c) for c in HARM_CATEGORIES] + [HARMFUL]
+
+
+def _fit_openai(
+    items: Sequence[Item],
+    rows: np.ndarray,
+    feats: Features,
+    shares: dict[str, float] | None = None,
+) -> EmbeddingHeads:
+    """The OpenAI-set heads, fitted on the OpenAI items among ``rows`` (the harm category heads
+    and the any-harm head, embedding columns only). A label no such item carries gets a head
+    that scores every text 0 and, in `openai_shares`, no share."""
+    from sklearn.linear_model import LogisticRegression
+
+    rows = np.array([i for i in rows if items[i].source == "openai"], dtype=np.int64)
+    targets = _harm_targets([items[i].harm or frozenset() for i in rows])
+    x = feats.vectors[rows]
+    coef = np.zeros((len(_OPENAI_LABELS), feats.vectors.shape[1]), dtype=np.float32)
+    bias = np.full(len(_OPENAI_LABELS), -30.0, dtype=np.float32)
+    for j, label in enumerate(_OPENAI_LABELS):
+        y = targets[label]
+        if 0 < y.sum() < len(y):
+            lr = LogisticRegression(C=OPENAI_HEAD_C, max_iter=5000, class_weight="balanced")
+            lr.fit(x, y)
+            coef[j], bias[j] = lr.coef_[0], lr.intercept_[0]
+    share = np.array([(shares or {}).get(label, 0.0) for label in _OPENAI_LABELS], np.float32)
+    return EmbeddingHeads(labels=tuple(_OPENAI_LABELS), coef=coef, bias=bias, share=share)
+
+
+def _openai_scores(rows: np.ndarray, feats: Features, heads: EmbeddingHeads) -> np.ndarray:
+    """Harm category scores (rows x 5) of the OpenAI-set heads, `combine_harm`d."""
+    p = heads.probabilities(feats.vectors[rows])
+    harmful = p[:, _OPENAI_LABELS.index(HARMFUL)]
+    return np.stack([(harmful + p[:, j]) / 2.0 for j in range(len(HARM_CATEGORIES))], axis=1)
+
+
+def openai_shares(items: Sequence[Item], scores: Scores) -> dict[str, float]:
+    """Each harm category's share of the OpenAI-set heads: the value of BLEND_GRID whose mix of
+    the out-of-fold scores (`Scores.openai` into `Scores.harm`) gives the highest average
+    precision for that category over every item with harm labels, at the items' training weights
+    (the rule `harm_blends` follows). A category no OpenAI item carries gets none."""
+    from sklearn.metrics import average_precision_score
+
+    if scores.openai is None:
+        return {}
+    rows = np.array([i for i, it in enumerate(items) if it.harm is not None], dtype=np.int64)
+    weights = np.array([items[i].weight for i in rows])
+    shares = {}
+    for j, category in enumerate(str(c) for c in HARM_CATEGORIES):
+        y = np.array([int(category in (items[i].harm or ())) for i in rows])
+        carried = any(it.source == "openai" and category in (it.harm or ()) for it in items)
+        if not carried or not y.any():
+            shares[category] = 0.0
+            continue
+        precision = [
+            average_precision_score(
+                y,
+                (1 - b) * scores.harm[rows, j] + b * scores.openai[rows, j],
+                sample_weight=weights,
+            )
+            for b in BLEND_GRID
+        ]
+        shares[category] = float(BLEND_GRID[int(np.argmax(precision))])
+    return shares
 
 
 def harm_blends(items: Sequence[Item], feats: Features, folds: int = FOLDS) -> dict[str, float]:
@@ -576,6 +648,21 @@ class Scores:
     context: np.ndarray  # (N,) max of the context head and the patterns
     jailbreak: np.ndarray  # (N,) patterns
     pii: np.ndarray  # (N,) 1.0 when a PII span is found
+    # (N, 5) the OpenAI-set heads' harm category scores; `harm` holds them mixed in once
+    # `mixed` has been applied (None: not computed)
+    openai: np.ndarray | None = None
+
+    def mixed(self, shares: dict[str, float]) -> Scores:
+        """The same scores with the OpenAI-set heads' scores mixed into ``harm`` at ``shares``."""
+        if self.openai is None:
+            return self
+        return replace(self, harm=mix_openai(self.harm, self.openai, shares))
+
+
+def mix_openai(harm: np.ndarray, openai: np.ndarray, shares: dict[str, float]) -> np.ndarray:
+    """Harm category scores (N, 5) with the OpenAI-set heads' mixed in, as `classifier.mix` does."""
+    share = np.array([shares.get(str(c), 0.0) for c in HARM_CATEGORIES])
+    return (1.0 - share) * harm + share * openai
 
 
 def score_items(
@@ -604,6 +691,7 @@ def guard_harm(
     feats: Features,
     folds: int = FOLDS,
     blends: dict[str, float] | None = None,
+    shares: dict[str, float] | None = None,
 ) -> np.ndarray:
     """Harm scores of every item out of fold under a second, independent split (`GUARD_SALT`).
 
@@ -611,6 +699,7 @@ def guard_harm(
     (standard deviation 0.02-0.05 by category, measured 2026-12-07). A block threshold chosen
     where harmless texts sit just below it on one split blocks them on the other: the choice
     rule counts a harmless text as blocked when either split's score would block it.
+    ``shares``: the OpenAI-set heads' shares (`openai_shares`), mixed in as the product does.
     """
     fold = folds_of(items, folds, GUARD_SALT)
     harm = np.zeros((len(items), len(HARM_CATEGORIES)))
@@ -619,6 +708,9 @@ def guard_harm(
         log.info("guard fold %d/%d", k + 1, folds)
         heads = _fit_harm(items, train_rows, feats, blends)
         harm[test_rows] = _harm_scores(test_rows, feats, heads)[0]
+        if shares and any(shares.values()):
+            openai = _openai_scores(test_rows, feats, _fit_openai(items, train_rows, feats))
+            harm[test_rows] = mix_openai(harm[test_rows], openai, shares)
     return harm
 
 
@@ -629,7 +721,8 @@ def out_of_fold(
     blends: dict[str, float] | None = None,
 ) -> Scores:
     """Scores of every item by heads trained on the other folds only (harm heads blended by
-    ``blends``, see `harm_blends`)."""
+    ``blends``, see `harm_blends`). ``openai`` holds the OpenAI-set heads' scores, not yet mixed
+    into ``harm`` (`openai_shares`, `Scores.mixed`)."""
     from moderation.injection import INJECTION_PATTERNS, JAILBREAK_PATTERNS, pattern_score
     from moderation.pii import find_pii
     from moderation.privacy import asks_for_personal_data
@@ -640,6 +733,7 @@ def out_of_fold(
     advice = np.zeros((n, len(ADVICE_CATEGORIES)))
     head = np.zeros(n)
     context = np.zeros(n)
+    openai = np.zeros((n, len(HARM_CATEGORIES)))
     has_documents = any(it.source in _DOCUMENT_SOURCES for it in items)
     for k in range(folds):
         train_rows, test_rows = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
@@ -658,6 +752,7 @@ def out_of_fold(
             _fit_injection(items, train_rows, feats),
         )
         harm[test_rows], advice[test_rows], head[test_rows] = h, a, i
+        openai[test_rows] = _openai_scores(test_rows, feats, _fit_openai(items, train_rows, feats))
         context[test_rows] = (
             _fit_injection(items, train_rows, feats, context=True).score_arrays_batch(
                 feats.vectors[test_rows], feats.counts[test_rows]
@@ -680,6 +775,7 @@ def out_of_fold(
                 for t, asked in zip(texts, Sets.of(items).input_stage, strict=True)
             ]
         ),
+        openai=openai,
     )
 
 
@@ -1308,9 +1404,12 @@ def train(
     feats = Features([it.example.text for it in items])
     blends = harm_blends(items, feats, folds)
     echo(f"harm heads' blend (weight of the embedding head) by label: {blends}")
-    scores = out_of_fold(items, feats, folds, blends)
+    unmixed = out_of_fold(items, feats, folds, blends)
+    shares = openai_shares(items, unmixed)
+    echo(f"OpenAI-set heads' share by harm category: {shares}")
+    scores = unmixed.mixed(shares)
     sets = Sets.of(items)
-    thresholds = calibrate(scores, sets, items, guard_harm(items, feats, folds, blends))
+    thresholds = calibrate(scores, sets, items, guard_harm(items, feats, folds, blends, shares))
     oof = figures(items, scores, sets, thresholds)
     echo(
         f"thresholds: block {thresholds.block}, flag {thresholds.flag}, prompt_injection "
@@ -1325,6 +1424,7 @@ def train(
     injection = _fit_injection(items, everything, feats)
     out_dir.mkdir(parents=True, exist_ok=True)
     harm.save(out_dir / HARM_WEIGHTS)
+    _fit_openai(items, everything, feats, shares).save(out_dir / OPENAI_HARM_WEIGHTS)
     injection.save(out_dir / INJECTION_WEIGHTS)
     if data.documents is not None:
         _fit_injection(items, everything, feats, context=True).save(
@@ -1368,6 +1468,15 @@ def train(
             ),
             "harmbench_weight": HARMBENCH_WEIGHT,
             "openai_weight": OPENAI_WEIGHT,
+            "openai_head_C": OPENAI_HEAD_C,
+            "openai_shares": shares,
+            "openai_share_rule": (
+                "the OpenAI-set heads (embedding only, trained on the OpenAI set's training half "
+                "alone) are mixed into each harm category's score at the value of "
+                f"{BLEND_GRID.tolist()} with the highest out-of-fold average precision for that "
+                "category over every item with harm labels, at the items' training weights; a "
+                "category no OpenAI item carries gets none"
+            ),
             "document_weight": DOCUMENT_WEIGHT,
         },
         "choice_rule": CHOICE_RULE,
