@@ -83,7 +83,9 @@ def test_the_openai_set_heads_get_a_share_only_where_they_rank_a_category_better
     np.testing.assert_allclose(mixed[:, 0], harm[:, 0])
     # the product's mix gives the same score as training's
     cats = [SEXUAL, HATE, VIOLENCE, DANGEROUS, SELFHARM]
-    row = mix(dict(zip(cats, harm[7], strict=True)), dict(zip(cats, openai[7], strict=True)), shares)
+    row = mix(
+        dict(zip(cats, harm[7], strict=True)), dict(zip(cats, openai[7], strict=True)), shares
+    )
     np.testing.assert_allclose([row[c] for c in cats], mixed[7])
 
     # the heads read the OpenAI items only
