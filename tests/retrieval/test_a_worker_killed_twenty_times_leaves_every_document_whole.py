@@ -106,19 +106,27 @@ def kill_worker(worker: Popen[bytes]) -> None:
     worker.wait(10)
     # The pool child is not ours to wait for; it must be gone before the next worker starts.
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(
-        p.status() != psutil.STATUS_ZOMBIE for p in group_members(worker.pid)
-    ):
+    while time.monotonic() < deadline and any(map(running, group_members(worker.pid))):
         time.sleep(0.05)
 
 
 def group_members(pgid: int) -> list[psutil.Process]:
+    """The processes of a group; one that exits while the list is read is left out (psutil
+    lists it, then os.getpgid finds no such process: ProcessLookupError, not a psutil.Error)."""
     members = []
     for process in psutil.process_iter():
-        with contextlib.suppress(psutil.Error):
+        with contextlib.suppress(psutil.Error, ProcessLookupError):
             if os.getpgid(process.pid) == pgid:
                 members.append(process)
     return members
+
+
+def running(process: psutil.Process) -> bool:
+    """Whether a process is still there and not a zombie (it may exit while we ask)."""
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def runs_so_far(ids: list[int]) -> int:
