@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -69,10 +69,9 @@ class LinearHeads:
 
     def save(self, path: Path) -> None:
         """Write the heads as a compressed .npz (float16 keeps the file small)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
+        _write(
             path,
-            labels=np.array(self.labels),
+            self.labels,
             emb_coef=self.emb_coef.astype(np.float16),
             emb_bias=self.emb_bias.astype(np.float32),
             char_coef=self.char_coef.astype(np.float16),
@@ -125,25 +124,23 @@ class EmbeddingHeads:
 
     def save(self, path: Path) -> None:
         """Write the heads as a compressed .npz (float16 coefficients)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(
-            path,
-            labels=np.array(self.labels),
-            coef=self.coef.astype(np.float16),
-            bias=self.bias.astype(np.float32),
-            share=self.share.astype(np.float32),
+        _write(
+            path, self.labels, coef=self.coef.astype(np.float16), bias=self.bias, share=self.share
         )
 
     @classmethod
     def load(cls, path: Path | str) -> EmbeddingHeads:
         """Read heads written by ``save``."""
         with np.load(path, allow_pickle=False) as data:
-            return cls(
-                labels=tuple(str(x) for x in data["labels"]),
-                coef=data["coef"].astype(np.float32),
-                bias=data["bias"].astype(np.float32),
-                share=data["share"].astype(np.float32),
-            )
+            arrays = {k: data[k].astype(np.float32) for k in ("coef", "bias", "share")}
+            return cls(labels=tuple(str(x) for x in data["labels"]), **arrays)
+
+
+def _write(path: Path, labels: tuple[str, ...], **arrays: NDArray[Any]) -> None:
+    """Write labelled head arrays as a compressed .npz (float32 unless given as float16)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stored = {k: a if a.dtype == np.float16 else a.astype(np.float32) for k, a in arrays.items()}
+    np.savez_compressed(path, labels=np.array(labels), **stored)
 
 
 def _blend(stored: NDArray[np.float32]) -> float | NDArray[np.float32]:
