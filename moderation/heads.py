@@ -139,7 +139,9 @@ class EmbeddingHeads:
 def _write(path: Path, labels: tuple[str, ...], **arrays: NDArray[Any]) -> None:
     """Write labelled head arrays as a compressed .npz (float32 unless given as float16)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    stored = {k: a if a.dtype == np.float16 else a.astype(np.float32) for k, a in arrays.items()}
+    stored: dict[str, Any] = {
+        k: a if a.dtype == np.float16 else a.astype(np.float32) for k, a in arrays.items()
+    }
     np.savez_compressed(path, labels=np.array(labels), **stored)
 
 
