@@ -61,8 +61,8 @@ WORKPLACE_WEIGHT = 3.0
 OPENAI_WEIGHT = 2.0
 # The OpenAI-set heads (`_fit_openai`): logistic heads on the embedding alone, trained on the
 # OpenAI set's training half only, mixed into each harm category by a share chosen out of fold
-# (`openai_shares`). Their C is weaker than the main heads' (C 3, 10 and 30 were tried out of
-# fold on 2026-12-08: 0.805, 0.809 and 0.802 OpenAI AUPRC).
+# (`openai_shares`). They are less regularised than the main heads (C 10 against C_EMBEDDING 1;
+# C 3, 10 and 30 were tried out of fold on 2026-12-08: 0.805, 0.809 and 0.802 OpenAI AUPRC).
 OPENAI_HEAD_C = 10.0
 OPENAI_HARM_WEIGHTS = "harm-openai.npz"
 # Texts of the harm sets are plain negatives for the injection head (an injection rule runs on
