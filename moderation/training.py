@@ -27,13 +27,13 @@ from moderation.categories import (
     HARM_CATEGORIES,
     Category,
 )
+from moderation.classifier import HARM_WEIGHTS, OPENAI_HARM_WEIGHTS
 from moderation.datasets import Example
 from moderation.heads import EmbeddingHeads, LinearHeads
 
 log = logging.getLogger(__name__)
 
 SEED = 1234
-HARM_WEIGHTS = "harm.npz"
 INJECTION_WEIGHTS = "injection.npz"
 # The context stage has a head of its own, trained on document sections as well: one head for
 # both had to choose between them, and document sections pulled direct-injection recall to 0.29.
@@ -64,7 +64,6 @@ OPENAI_WEIGHT = 2.0
 # (`openai_shares`). They are less regularised than the main heads (C 10 against C_EMBEDDING 1;
 # C 3, 10 and 30 were tried out of fold on 2026-12-08: 0.805, 0.809 and 0.802 OpenAI AUPRC).
 OPENAI_HEAD_C = 10.0
-OPENAI_HARM_WEIGHTS = "harm-openai.npz"
 # Texts of the harm sets are plain negatives for the injection head (an injection rule runs on
 # every question), at this weight, so they do not drown the injection set's own negatives.
 INJECTION_NEGATIVE_WEIGHT = 0.25
